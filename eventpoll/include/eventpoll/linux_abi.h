@@ -1,0 +1,123 @@
+// Linux ABI constants and structures the core speaks, with Linux's exact values.
+//
+// Each is Linux's name with a `k` in front: libc defines most of these names as macros
+// (O_NONBLOCK, CLOCK_MONOTONIC, PIPE_BUF...), which would clobber a plain abi::O_NONBLOCK in
+// any file that also includes a libc header.
+// The core cannot include <sys/epoll.h> or <fcntl.h>: the unikernel is freestanding and the
+// uapi headers collide with glibc's. Each value carries the uapi header it comes from; the
+// hosted shim static_asserts that they equal libc's.
+#pragma once
+
+#include <cstdint>
+
+namespace pollux::abi {
+
+// include/uapi/linux/eventpoll.h
+inline constexpr uint32_t kEPOLLIN = 0x001;
+inline constexpr uint32_t kEPOLLPRI = 0x002;
+inline constexpr uint32_t kEPOLLOUT = 0x004;
+inline constexpr uint32_t kEPOLLERR = 0x008;
+inline constexpr uint32_t kEPOLLHUP = 0x010;
+inline constexpr uint32_t kEPOLLNVAL = 0x020;
+inline constexpr uint32_t kEPOLLRDNORM = 0x040;
+inline constexpr uint32_t kEPOLLRDBAND = 0x080;
+inline constexpr uint32_t kEPOLLWRNORM = 0x100;
+inline constexpr uint32_t kEPOLLWRBAND = 0x200;
+inline constexpr uint32_t kEPOLLMSG = 0x400;
+inline constexpr uint32_t kEPOLLRDHUP = 0x2000;
+inline constexpr uint32_t kEPOLLEXCLUSIVE = 1u << 28;
+inline constexpr uint32_t kEPOLLWAKEUP = 1u << 29;
+inline constexpr uint32_t kEPOLLONESHOT = 1u << 30;
+inline constexpr uint32_t kEPOLLET = 1u << 31;
+inline constexpr int kEPOLL_CTL_ADD = 1;
+inline constexpr int kEPOLL_CTL_DEL = 2;
+inline constexpr int kEPOLL_CTL_MOD = 3;
+inline constexpr int kEPOLL_CLOEXEC = 02000000;
+
+// x86_64 packs epoll_event (the 32-bit layout is kept for compatibility).
+struct __attribute__((packed)) EpollEvent {
+    uint32_t events;
+    uint64_t data;
+};
+static_assert(sizeof(EpollEvent) == 12);
+
+struct EpollParams {
+    uint32_t busy_poll_usecs;
+    uint16_t busy_poll_budget;
+    uint8_t prefer_busy_poll;
+    uint8_t pad;
+};
+static_assert(sizeof(EpollParams) == 8);
+// _IOW(0x8A, 0x01, struct epoll_params) and _IOR(0x8A, 0x02, ...)
+inline constexpr unsigned long kEPIOCSPARAMS = 0x40088a01;
+inline constexpr unsigned long kEPIOCGPARAMS = 0x80088a02;
+
+// include/uapi/asm-generic/fcntl.h
+inline constexpr int kO_RDONLY = 0;
+inline constexpr int kO_WRONLY = 1;
+inline constexpr int kO_RDWR = 2;
+inline constexpr int kO_ACCMODE = 3;
+inline constexpr int kO_APPEND = 02000;
+inline constexpr int kO_NONBLOCK = 04000;
+inline constexpr int kO_DIRECT = 040000;
+inline constexpr int kO_NOATIME = 01000000;
+inline constexpr int kO_CLOEXEC = 02000000;
+inline constexpr int kFASYNC = 020000;
+inline constexpr int kF_DUPFD = 0;
+inline constexpr int kF_GETFD = 1;
+inline constexpr int kF_SETFD = 2;
+inline constexpr int kF_GETFL = 3;
+inline constexpr int kF_SETFL = 4;
+inline constexpr int kF_DUPFD_CLOEXEC = 1030;
+inline constexpr int kFD_CLOEXEC = 1;
+// fs/fcntl.c: the only status flags F_SETFL may change.
+inline constexpr int kSETFL_MASK = kO_APPEND | kO_NONBLOCK | kFASYNC | kO_DIRECT | kO_NOATIME;
+
+// include/uapi/asm-generic/ioctls.h
+inline constexpr unsigned long kFIONREAD = 0x541B;
+inline constexpr unsigned long kFIONBIO = 0x5421;
+inline constexpr unsigned long kFIONCLEX = 0x5450;
+inline constexpr unsigned long kFIOCLEX = 0x5451;
+
+// include/uapi/linux/eventfd.h, timerfd.h (flags share O_* values)
+inline constexpr int kEFD_SEMAPHORE = 1;
+inline constexpr int kEFD_CLOEXEC = kO_CLOEXEC;
+inline constexpr int kEFD_NONBLOCK = kO_NONBLOCK;
+inline constexpr int kTFD_CLOEXEC = kO_CLOEXEC;
+inline constexpr int kTFD_NONBLOCK = kO_NONBLOCK;
+inline constexpr int kTFD_TIMER_ABSTIME = 1;
+inline constexpr int kTFD_TIMER_CANCEL_ON_SET = 2;
+
+// include/uapi/linux/time.h
+inline constexpr int kCLOCK_REALTIME = 0;
+inline constexpr int kCLOCK_MONOTONIC = 1;
+inline constexpr int kCLOCK_BOOTTIME = 7;
+inline constexpr int kCLOCK_REALTIME_ALARM = 8;
+inline constexpr int kCLOCK_BOOTTIME_ALARM = 9;
+
+struct Timespec {
+    int64_t tv_sec;
+    int64_t tv_nsec;
+};
+struct Itimerspec {
+    Timespec it_interval;
+    Timespec it_value;
+};
+
+// include/linux/socket.h, net.h
+inline constexpr int kAF_UNIX = 1;
+inline constexpr int kSOCK_STREAM = 1;
+inline constexpr int kSOCK_NONBLOCK = kO_NONBLOCK;
+inline constexpr int kSOCK_CLOEXEC = kO_CLOEXEC;
+inline constexpr int kMSG_DONTWAIT = 0x40;
+inline constexpr int kMSG_NOSIGNAL = 0x4000;
+inline constexpr int kSHUT_RD = 0;
+inline constexpr int kSHUT_WR = 1;
+inline constexpr int kSHUT_RDWR = 2;
+
+// include/uapi/linux/limits.h, fs/read_write.c
+inline constexpr int kPIPE_BUF = 4096;
+inline constexpr int kUIO_MAXIOV = 1024;
+inline constexpr long kMAX_RW_COUNT = 0x7ffff000;  // kINT_MAX & kPAGE_MASK
+
+}  // namespace pollux::abi

@@ -1,0 +1,75 @@
+// The sys_* layer: Linux's system calls as the core implements them.
+//
+// Each returns what the Linux syscall returns: a value >= 0, or -errno. The unikernel's
+// syscall table calls these directly; the hosted shim turns -errno into -1 + errno. Tests
+// call them directly too. Pointers are the caller's memory; a null one where Linux would
+// copy gives -EFAULT, exactly where Linux's copy would fail.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "eventpoll/io_iter.h"
+#include "eventpoll/linux_abi.h"
+
+namespace pollux {
+
+struct PollFd {  // layout of struct pollfd
+    int fd;
+    short events;
+    short revents;
+};
+
+struct Timeval {  // layout of struct timeval
+    int64_t tv_sec;
+    int64_t tv_usec;
+};
+
+using KernelSigset = uint64_t;  // the kernel's sigset_t is 8 bytes on x86_64
+
+long sys_epoll_create(int size);
+long sys_epoll_create1(int flags);
+long sys_epoll_ctl(int epfd, int op, int fd, const abi::EpollEvent* event);
+long sys_epoll_wait(int epfd, abi::EpollEvent* events, int maxevents, int timeout_ms);
+long sys_epoll_pwait(int epfd, abi::EpollEvent* events, int maxevents, int timeout_ms,
+                     const KernelSigset* sigmask, size_t sigsetsize);
+long sys_epoll_pwait2(int epfd, abi::EpollEvent* events, int maxevents, const abi::Timespec* timeout,
+                      const KernelSigset* sigmask, size_t sigsetsize);
+
+long sys_eventfd2(unsigned int initval, int flags);
+long sys_eventfd(unsigned int initval);
+long sys_timerfd_create(int clockid, int flags);
+long sys_timerfd_settime(int fd, int flags, const abi::Itimerspec* new_value, abi::Itimerspec* old_value);
+long sys_timerfd_gettime(int fd, abi::Itimerspec* curr_value);
+long sys_pipe2(int* fds, int flags);
+long sys_pipe(int* fds);
+long sys_socketpair(int domain, int type, int protocol, int* sv);
+long sys_shutdown(int fd, int how);
+long sys_sendto(int fd, const void* buf, size_t len, int flags, const void* addr, unsigned addrlen);
+long sys_recvfrom(int fd, void* buf, size_t len, int flags, void* addr, unsigned* addrlen);
+
+long sys_read(int fd, void* buf, size_t count);
+long sys_write(int fd, const void* buf, size_t count);
+long sys_readv(int fd, const IoVec* iov, int iovcnt);
+long sys_writev(int fd, const IoVec* iov, int iovcnt);
+long sys_close(int fd);
+long sys_dup(int oldfd);
+long sys_dup2(int oldfd, int newfd);
+long sys_dup3(int oldfd, int newfd, int flags);
+long sys_fcntl(int fd, int cmd, unsigned long arg);
+long sys_ioctl(int fd, unsigned long cmd, unsigned long arg);
+
+long sys_poll(PollFd* fds, unsigned long nfds, int timeout_ms);
+long sys_ppoll(PollFd* fds, unsigned long nfds, const abi::Timespec* timeout,
+               const KernelSigset* sigmask, size_t sigsetsize);
+// fd sets are arrays of unsigned long bits, as the kernel sees fd_set.
+long sys_select(int nfds, unsigned long* readfds, unsigned long* writefds, unsigned long* exceptfds,
+                Timeval* timeout);
+long sys_pselect6(int nfds, unsigned long* readfds, unsigned long* writefds, unsigned long* exceptfds,
+                  abi::Timespec* timeout, const KernelSigset* sigmask, size_t sigsetsize);
+
+// Introspection: the interest list of eventpoll `epfd` in /proc/PID/fdinfo format plus a
+// ready flag per item. Returns the length written (truncated to size) or -errno.
+long pollux_epoll_fdinfo(int epfd, char* buf, size_t size);
+
+}  // namespace pollux

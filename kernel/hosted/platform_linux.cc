@@ -1,0 +1,189 @@
+// The platform layer over Linux, for the hosted runtime.
+//
+// Only raw syscalls here: the hosted shim defines close(), dup3(), fcntl() and friends under
+// their libc names, so calling libc for them would recurse into Pollux.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "kernel/platform.h"
+#include "kernel/timer.h"
+
+namespace pollux::platform {
+
+namespace {
+
+uint64_t clock_ns(clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+long raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+    long r = syscall(nr, a, b, c, d, e, f);
+    return r == -1 ? -errno : r;
+}
+
+// The host file every Pollux descriptor number holds on the host's side: /dev/null, kept at a
+// high number so that it does not shift the numbers an application sees.
+std::atomic<int> placeholder_fd{-1};
+
+int placeholder() {
+    int fd = placeholder_fd.load(std::memory_order_acquire);
+    if (fd >= 0) return fd;
+    int opened = static_cast<int>(raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/dev/null"),
+                                      O_RDONLY | O_CLOEXEC));
+    if (opened < 0) {
+        fprintf(stderr, "pollux: cannot open /dev/null for descriptor placeholders (%d)\n", -opened);
+        abort();
+    }
+    int high = static_cast<int>(raw(SYS_fcntl, opened, F_DUPFD_CLOEXEC, fd_limit() - 1));
+    if (high < 0) high = static_cast<int>(raw(SYS_fcntl, opened, F_DUPFD_CLOEXEC, fd_limit() / 2));
+    if (high >= 0) {
+        raw(SYS_close, opened);
+    } else {
+        high = opened;
+    }
+    int expected = -1;
+    if (!placeholder_fd.compare_exchange_strong(expected, high)) {
+        raw(SYS_close, high);
+        return expected;
+    }
+    return high;
+}
+
+std::atomic<uint32_t> timer_epoch{0};
+std::atomic<bool> timer_thread_started{false};
+
+void* timer_thread(void*) {
+    // Signals belong to the application's threads, never to ours.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    for (;;) {
+        uint32_t seen = timer_epoch.load(std::memory_order_acquire);
+        uint64_t next = timer_run_expired(monotonic_ns());
+        futex_wait(timer_epoch, seen, next);
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
+uint64_t boottime_ns() { return clock_ns(CLOCK_BOOTTIME); }
+
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns) {
+    struct timespec abs;
+    struct timespec* timeout = nullptr;
+    if (deadline_ns != 0) {
+        abs.tv_sec = static_cast<time_t>(deadline_ns / 1000000000ull);
+        abs.tv_nsec = static_cast<long>(deadline_ns % 1000000000ull);
+        timeout = &abs;
+    }
+    // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so retries never drift.
+    long r = raw(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                 expected, reinterpret_cast<long>(timeout), 0, static_cast<long>(FUTEX_BITSET_MATCH_ANY));
+    if (r == -ETIMEDOUT) return WaitStatus::timed_out;
+    if (r == -EINTR) return WaitStatus::interrupted;
+    return WaitStatus::woken;
+}
+
+void futex_wake(std::atomic<uint32_t>& word, int count) {
+    raw(SYS_futex, reinterpret_cast<long>(&word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count);
+}
+
+void cpu_relax() { __builtin_ia32_pause(); }
+void yield() { sched_yield(); }
+
+void* reserve_zeroed(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "pollux: cannot reserve %zu bytes\n", bytes);
+        abort();
+    }
+    return p;
+}
+
+int fd_limit() {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+    return lim.rlim_cur > 0x7fffffff ? 0x7fffffff : static_cast<int>(lim.rlim_cur);
+}
+
+int fd_capacity() {
+    // fs.nr_open caps every process's descriptor numbers: reserving that many slots means a
+    // later setrlimit() can never outgrow the table.
+    long cap = 1 << 20;
+    if (FILE* f = fopen("/proc/sys/fs/nr_open", "re")) {
+        if (fscanf(f, "%ld", &cap) != 1) cap = 1 << 20;
+        fclose(f);
+    }
+    return static_cast<int>(cap);
+}
+
+int reserve_fd(int min_fd) {
+    long r = raw(SYS_fcntl, placeholder(), F_DUPFD_CLOEXEC, min_fd);
+    return static_cast<int>(r);
+}
+
+int reserve_fd_at(int fd) {
+    long r = raw(SYS_dup3, placeholder(), fd, O_CLOEXEC);
+    return static_cast<int>(r);
+}
+
+void release_fd(int fd) { raw(SYS_close, fd); }
+
+void timer_deadline_changed() {
+    if (!timer_thread_started.exchange(true)) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&thread, &attr, timer_thread, nullptr) != 0) {
+            fprintf(stderr, "pollux: cannot start the timer thread\n");
+            abort();
+        }
+        pthread_attr_destroy(&attr);
+    }
+    timer_epoch.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake(timer_epoch, 1);
+}
+
+long max_user_watches() {
+    // The host's own limit, so a hosted program hits ENOSPC where it would on that host.
+    long limit = 1L << 22;
+    if (FILE* f = fopen("/proc/sys/fs/epoll/max_user_watches", "re")) {
+        if (fscanf(f, "%ld", &limit) != 1) limit = 1L << 22;
+        fclose(f);
+    }
+    return limit;
+}
+
+void raise_sigpipe() { raw(SYS_tgkill, getpid(), gettid(), SIGPIPE); }
+
+void sigmask_swap(const uint64_t* mask, uint64_t* old) {
+    raw(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(mask), reinterpret_cast<long>(old), 8);
+}
+
+bool capable_net_admin() {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {};
+    if (raw(SYS_capget, reinterpret_cast<long>(&header), reinterpret_cast<long>(data)) < 0) return false;
+    return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+}  // namespace pollux::platform

@@ -1,0 +1,34 @@
+// Helpers shared by the hosted POSIX shim: the standard libc names, implemented by Pollux for
+// descriptors Pollux owns and forwarded to the host kernel (raw syscalls, never libc, which
+// would loop back into us) for every other descriptor.
+#pragma once
+
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "eventpoll/fd_table.h"
+
+namespace pollux::shim {
+
+// The POSIX edge: -errno becomes -1 with errno set.
+inline long ret(long r) {
+    if (r < 0) {
+        errno = static_cast<int>(-r);
+        return -1;
+    }
+    return r;
+}
+
+inline bool ours(int fd) { return FdTable::instance().owns(fd); }
+
+// syscall() already returns -1 and sets errno.
+template <typename... Args>
+long host(long nr, Args... args) {
+    return syscall(nr, args...);
+}
+
+// Reports once per process that a call met something the hosted runtime does not bridge.
+void warn_once(const char* what);
+
+}  // namespace pollux::shim

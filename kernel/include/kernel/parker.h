@@ -1,0 +1,47 @@
+// Parker: lets one thread sleep until another wakes it; the wake side never blocks.
+//
+// A wait-queue entry for a blocked thread carries a Parker. unpark() may run before park():
+// the token is kept, so a wake-up between "checked the condition" and "went to sleep" is never
+// lost. States: 0 idle, 1 token pending, 2 sleeping.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "kernel/platform.h"
+
+namespace pollux {
+
+class Parker {
+public:
+    // Returns woken when a token was consumed; timed_out / interrupted otherwise.
+    platform::WaitStatus park(uint64_t deadline_ns) {
+        for (;;) {
+            uint32_t state = state_.load(std::memory_order_acquire);
+            if (state == 1) {
+                if (state_.compare_exchange_strong(state, 0, std::memory_order_acquire))
+                    return platform::WaitStatus::woken;
+                continue;
+            }
+            if (state == 0 && !state_.compare_exchange_strong(state, 2, std::memory_order_acquire))
+                continue;
+            platform::WaitStatus status = platform::futex_wait(state_, 2, deadline_ns);
+            if (status == platform::WaitStatus::woken) continue;  // token or spurious: re-read
+            uint32_t sleeping = 2;
+            if (state_.compare_exchange_strong(sleeping, 0, std::memory_order_acquire)) return status;
+            // A token raced the timeout in: take it as the wake-up it is.
+        }
+    }
+
+    void unpark() {
+        if (state_.exchange(1, std::memory_order_release) == 2) platform::futex_wake(state_, 1);
+    }
+
+    // Drops a stale token before a fresh condition check.
+    void reset() { state_.store(0, std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint32_t> state_{0};
+};
+
+}  // namespace pollux

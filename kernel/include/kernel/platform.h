@@ -1,0 +1,59 @@
+// The platform layer: the few services the core needs from whatever runs beneath it.
+//
+// The hosted runtime implements these over Linux (kernel/hosted/), the unikernel over its own
+// scheduler and hardware. Everything above (timers, fd table, eventpoll, netstack) is the same
+// code on both. Times are nanoseconds; deadlines are absolute CLOCK_MONOTONIC values and 0
+// means "no deadline".
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace pollux::platform {
+
+uint64_t monotonic_ns();
+uint64_t realtime_ns();
+uint64_t boottime_ns();
+
+enum class WaitStatus { woken, timed_out, interrupted };
+
+// Blocks the calling thread while *word == expected, until futex_wake, the deadline, or a
+// signal (hosted) interrupts it. Spurious returns are allowed: callers re-check.
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns);
+void futex_wake(std::atomic<uint32_t>& word, int count);
+
+void cpu_relax();
+void yield();
+
+// Zeroed memory that is only backed when touched: the fd table reserves room for every
+// descriptor number the process may use without paying for it up front.
+void* reserve_zeroed(size_t bytes);
+
+// Descriptor numbers. Hosted, Pollux and the host share one number space: each Pollux
+// descriptor holds a host placeholder so the host never hands the same number out, and the
+// lowest-free rule stays exactly Linux's across both.
+int fd_limit();                      // RLIMIT_NOFILE soft limit
+int fd_capacity();                   // most descriptor numbers the table must ever hold
+int reserve_fd(int min_fd);          // lowest free number >= min_fd, or -errno
+int reserve_fd_at(int fd);           // claim exactly fd (replacing what the host had), or -errno
+void release_fd(int fd);
+
+// The timer service calls this when its earliest deadline moved earlier (or the queue changed);
+// the platform makes sure timer_run_expired() runs by then.
+void timer_deadline_changed();
+
+// A write hit a pipe or socket with no reader: Linux sends SIGPIPE to the calling thread.
+void raise_sigpipe();
+
+// Swaps the calling thread's signal mask (epoll_pwait, ppoll, pselect); old may be null.
+void sigmask_swap(const uint64_t* mask, uint64_t* old);
+
+// The most epitems a user may hold (Linux's fs.epoll.max_user_watches); beyond it epoll_ctl
+// gives ENOSPC.
+long max_user_watches();
+
+// Linux lets only CAP_NET_ADMIN raise an eventpoll's busy-poll budget above NAPI_POLL_WEIGHT.
+bool capable_net_admin();
+
+}  // namespace pollux::platform
