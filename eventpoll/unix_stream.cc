@@ -1,0 +1,515 @@
+// UnixStreamSocket: see eventpoll/include/eventpoll/unix_stream.h for the model and locking.
+// Each function names the net/unix/af_unix.c (or net/socket.c, net/core/sock.c) function
+// whose behaviour it copies. Not modelled: SCM rights/credentials, SO_* options (sndbuf is
+// wmem_default), and MSG_OOB, which fails as on a kernel built without CONFIG_AF_UNIX_OOB.
+#include "eventpoll/unix_stream.h"
+
+#include <linux/errno.h>
+
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "eventpoll/fd_table.h"
+#include "eventpoll/sys.h"
+#include "eventpoll/wait_event.h"
+#include "kernel/platform.h"
+
+namespace pollux {
+
+namespace {
+
+// include/linux/socket.h, include/linux/net.h, include/uapi/asm-generic/sockios.h
+constexpr int kMSG_OOB = 0x1;
+constexpr int kMSG_PEEK = 0x2;
+constexpr int kMSG_WAITALL = 0x100;
+constexpr int kSOCK_TYPE_MASK = 0xf;
+constexpr int kSOCK_MAX = 11;
+constexpr int kAF_INET = 2;
+constexpr int kAF_INET6 = 10;
+constexpr int kAF_NETLINK = 16;
+constexpr int kAF_PACKET = 17;
+constexpr int kNPROTO = 46;
+constexpr unsigned kSockaddrStorageSize = 128;
+constexpr unsigned long kSIOCOUTQ = 0x5411;  // TIOCOUTQ
+
+constexpr PollMask kReadable = abi::kEPOLLIN | abi::kEPOLLRDNORM;
+constexpr PollMask kWritable = abi::kEPOLLOUT | abi::kEPOLLWRNORM | abi::kEPOLLWRBAND;
+
+// unix_stream_sendmsg() caps a chunk at sndbuf/2 - 64 and at SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ
+// (3776 + 32768 on x86_64); the second cap is the smaller one.
+constexpr size_t kMaxSkbPayload = 3776 + 32768;
+static_assert(kMaxSkbPayload <= static_cast<size_t>(UnixSock::kSndBuf / 2 - 64));
+
+// The skb truesize Linux 6.x (x86_64) charges for a chunk of `size` bytes: up to
+// SKB_MAX_HEAD(0) = 3776 bytes sit in a kmalloc'ed head that also holds the 320-byte
+// skb_shared_info and is rounded up to a kmalloc size class (512..4096), the rest in whole
+// pages, plus the 256-byte sk_buff itself (measured with SIOCOUTQ: 1 byte costs 768).
+uint32_t skb_truesize(size_t size) {
+    auto page_align = [](size_t n) { return (n + 4095) & ~size_t{4095}; };
+    size_t data_len = size > 3776 ? page_align(size - 3776) : 0;
+    if (data_len > size) data_len = size;
+    size_t head = ((size - data_len + 63) & ~size_t{63}) + 320;
+    size_t slab = 512;
+    while (slab < head) slab *= 2;
+    return static_cast<uint32_t>(slab + 256 + page_align(data_len));
+}
+
+kstd::Result<size_t> sent_or(size_t sent, int error) {
+    if (sent != 0) return sent;
+    return kstd::err(error);
+}
+
+}  // namespace
+
+// One chunk of a stream: payload bytes follow the header.
+struct UnixSkb {
+    kstd::ListNode node;       // on the receiver's receive_queue
+    UnixSock* owner;           // the sender, charged truesize
+    uint32_t len;
+    uint32_t consumed = 0;     // changed by the iolock holder under the receiver's lock
+    uint32_t truesize;
+
+    UnixSkb(UnixSock& sk, uint32_t size) : owner(&sk), len(size), truesize(skb_truesize(size)) {}
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    uint32_t unread() const { return len - consumed; }
+    static UnixSkb* from(kstd::ListNode* node) { return kstd::container_of(node, &UnixSkb::node); }
+};
+
+// The two ends of a socketpair, freed with the second file.
+struct UnixStreamPair {
+    UnixSock socks[2];
+    std::atomic<int> files{2};
+
+    UnixStreamPair() {
+        socks[0].peer = &socks[1];
+        socks[1].peer = &socks[0];
+    }
+    ~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {  // no file is left to race with
+        for (UnixSock& sk : socks) {
+            while (!sk.receive_queue.empty()) {
+                UnixSkb* skb = UnixSkb::from(sk.receive_queue.next);
+                kstd::list_del_init(&skb->node);
+                skb->~UnixSkb();
+                ::operator delete(skb);
+            }
+        }
+    }
+    void put() {
+        if (files.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+};
+
+namespace {
+
+// sock_alloc_send_pskb()'s allocation, charging the sender (skb_set_owner_w()).
+UnixSkb* alloc_skb(UnixSock& sk, size_t size) {
+    void* mem = ::operator new(sizeof(UnixSkb) + size, std::nothrow);
+    if (mem == nullptr) return nullptr;
+    UnixSkb* skb = new (mem) UnixSkb(sk, static_cast<uint32_t>(size));
+    sk.wmem_alloc.fetch_add(skb->truesize, std::memory_order_relaxed);
+    return skb;
+}
+
+// unix_writable(): a quarter of the send buffer, counting the refcount's 1.
+bool writable(const UnixSock& sk) { return sk.wmem_alloc.load(std::memory_order_acquire) * 4 <= UnixSock::kSndBuf; }
+
+// The wakers below always take the queue's lock, where Linux first peeks without it
+// (skwq_has_sleeper()): wait_event() has no barrier between queueing and testing that would
+// make the peek safe, and the lock orders the state change before any later test.
+
+// unix_write_space(), from sock_wfree(): wakes the sender on every freed skb while writable.
+void write_space(UnixSock& sk) {
+    if (writable(sk)) sk.wq.wake_up(kWritable, 1, 1);
+}
+
+// sock_def_readable().
+void data_ready(UnixSock& sk) { sk.wq.wake_up(kReadable | abi::kEPOLLPRI | abi::kEPOLLRDBAND, 1, 1); }
+
+// sock_def_wakeup(): shutdown and close wake everyone with a null key.
+void state_change(UnixSock& sk) { sk.wq.wake_up_all(0); }
+
+// kfree_skb() -> sock_wfree(): uncharge the sender and tell it about the room.
+void free_skb(UnixSkb* skb) {
+    UnixSock& owner = *skb->owner;
+    uint32_t truesize = skb->truesize;
+    skb->~UnixSkb();
+    ::operator delete(skb);
+    owner.wmem_alloc.fetch_sub(truesize, std::memory_order_acq_rel);
+    write_space(owner);
+}
+
+// sock_error(): takes the pending error, if any.
+int sock_error(UnixSock& sk) {
+    if (sk.err.load(std::memory_order_relaxed) == 0) return 0;
+    return sk.err.exchange(0, std::memory_order_acq_rel);
+}
+
+UnixSkb* queue_head(UnixSock& sk) REQUIRES(sk.lock) {
+    return sk.receive_queue.empty() ? nullptr : UnixSkb::from(sk.receive_queue.next);
+}
+
+UnixSkb* queue_next(UnixSock& sk, UnixSkb* skb) REQUIRES(sk.lock) {
+    return skb->node.next == &sk.receive_queue ? nullptr : UnixSkb::from(skb->node.next);
+}
+
+UnixSkb* dequeue(UnixSock& sk) {
+    LockGuard guard(sk.lock);
+    UnixSkb* skb = queue_head(sk);
+    if (skb != nullptr) {
+        kstd::list_del_init(&skb->node);
+        sk.qlen.fetch_sub(1, std::memory_order_release);
+    }
+    return skb;
+}
+
+// sock_alloc_send_pskb()'s wait for room: 0 when a chunk may be allocated, else the errno.
+// EINTR only when the caller has sent something (a signal then ends the call short).
+int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
+    auto room = [&sk] { return sk.wmem_alloc.load(std::memory_order_acquire) - 1 < UnixSock::kSndBuf; };
+    bool interrupted = false;
+    for (;;) {
+        if (int error = sock_error(sk)) return error;
+        if ((sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) return EPIPE;
+        if (room()) return 0;
+        if (nonblock) return EAGAIN;
+        if (interrupted && may_interrupt) return EINTR;
+        // sock_wait_for_wmem(): room, shutdown or an error ends the wait.
+        int waited = wait_event(sk.wq, [&] {
+            return room() || (sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0 ||
+                   sk.err.load(std::memory_order_acquire) != 0;
+        }, 0);
+        interrupted = waited == -EINTR;
+    }
+}
+
+}  // namespace
+
+UnixStreamSocket::UnixStreamSocket(UnixStreamPair& pair, UnixSock& sk, int flags)
+    : File(FileKind::unix_stream, FMODE_READ | FMODE_WRITE, flags), pair_(pair), sk_(sk) {}
+
+// unix_stream_sendmsg().
+kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, unsigned namelen) {
+    if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
+    if (namelen != 0) return kstd::err(EISCONN);  // a destination on a connected stream
+    bool nosignal = (flags & abi::kMSG_NOSIGNAL) != 0;
+    if ((sk_.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) {
+        if (!nosignal) platform::raise_sigpipe();
+        return kstd::err(EPIPE);
+    }
+    UnixSock& other = *sk_.peer;
+    size_t len = from.remaining();
+    size_t sent = 0;
+    while (sent < len) {
+        size_t size = len - sent < kMaxSkbPayload ? len - sent : kMaxSkbPayload;
+        if (int error = wait_for_wmem(sk_, (flags & abi::kMSG_DONTWAIT) != 0, sent != 0)) return sent_or(sent, error);
+        UnixSkb* skb = alloc_skb(sk_, size);
+        if (skb == nullptr) return sent_or(sent, ENOMEM);
+        if (from.copy_in(skb->data(), size) < size) {
+            free_skb(skb);
+            return sent_or(sent, EFAULT);
+        }
+        other.lock.lock();
+        if (other.dead.load(std::memory_order_relaxed) ||
+            (other.shutdown.load(std::memory_order_relaxed) & UnixSock::RCV_SHUTDOWN) != 0) {
+            other.lock.unlock();
+            free_skb(skb);
+            if (sent == 0 && !nosignal) platform::raise_sigpipe();
+            return sent_or(sent, EPIPE);
+        }
+        kstd::list_add_tail(&skb->node, &other.receive_queue);
+        other.qlen.fetch_add(1, std::memory_order_release);
+        other.lock.unlock();
+        data_ready(other);
+        sent += size;
+    }
+    return sent;
+}
+
+// unix_stream_read_generic() with unix_stream_read_actor(). Returns what was copied; an
+// error (or EOF's 0) only when nothing was.
+kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags) {
+    if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
+    size_t size = to.remaining();
+    // sock_rcvlowat(): SO_RCVLOWAT is 1, MSG_WAITALL wants everything, and never 0 (so an
+    // empty recv() on an empty queue waits or fails with EAGAIN, as on Linux).
+    size_t target = (flags & kMSG_WAITALL) != 0 && size > 1 ? size : 1;
+    size_t copied = 0;
+    int error = 0;
+
+    sk_.iolock.lock();
+    for (;;) {
+        sk_.lock.lock();
+        UnixSkb* skb = queue_head(sk_);
+        if (skb == nullptr) {
+            // "POSIX 1003.1g mandates this order": enough copied, then the error, then EOF.
+            bool stop = copied >= target;
+            if (!stop) error = sock_error(sk_);
+            stop = stop || error != 0 || (sk_.shutdown.load(std::memory_order_relaxed) & UnixSock::RCV_SHUTDOWN) != 0;
+            sk_.lock.unlock();
+            if (stop) break;
+            if ((flags & abi::kMSG_DONTWAIT) != 0) {
+                error = EAGAIN;
+                break;
+            }
+            sk_.iolock.unlock();
+            // unix_stream_data_wait(); woken readers all look (a non-exclusive wait).
+            int waited = wait_event(sk_.wq, [this] {
+                return sk_.qlen.load(std::memory_order_acquire) != 0 || sk_.err.load(std::memory_order_acquire) != 0 ||
+                       (sk_.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0;
+            }, 0);
+            // A signal ends a MSG_WAITALL read that has data; with none the call restarts.
+            if (waited == -EINTR && copied != 0) return copied;
+            sk_.iolock.lock();
+            continue;
+        }
+        sk_.lock.unlock();
+
+        if ((flags & kMSG_PEEK) != 0) {
+            // Copy from successive skbs without consuming; a peek never waits for more.
+            while (skb != nullptr && size != 0) {
+                size_t chunk = skb->unread() < size ? skb->unread() : size;
+                if (to.copy_out(skb->data() + skb->consumed, chunk) < chunk) {
+                    if (copied == 0) error = EFAULT;
+                    break;
+                }
+                copied += chunk;
+                size -= chunk;
+                LockGuard guard(sk_.lock);
+                skb = queue_next(sk_, skb);
+            }
+            break;
+        }
+
+        size_t chunk = skb->unread() < size ? skb->unread() : size;
+        if (to.copy_out(skb->data() + skb->consumed, chunk) < chunk) {
+            if (copied == 0) error = EFAULT;  // the skb stays queued, unconsumed
+            break;
+        }
+        copied += chunk;
+        size -= chunk;
+        bool used_up;
+        {
+            LockGuard guard(sk_.lock);
+            skb->consumed += static_cast<uint32_t>(chunk);
+            used_up = skb->unread() == 0;
+            if (used_up) {
+                kstd::list_del_init(&skb->node);
+                sk_.qlen.fetch_sub(1, std::memory_order_release);
+            }
+        }
+        if (!used_up) break;
+        free_skb(skb);
+        if (size == 0) break;
+    }
+    sk_.iolock.unlock();
+    if (copied != 0) return copied;
+    if (error != 0) return kstd::err(error);
+    return size_t{0};
+}
+
+// unix_shutdown(): our bits, then the mirrored bits on the peer; each side's state change
+// wakes its queue.
+kstd::Result<void> UnixStreamSocket::shutdown(int how) {
+    if (how < abi::kSHUT_RD || how > abi::kSHUT_RDWR) return kstd::err(EINVAL);
+    uint8_t mode = static_cast<uint8_t>(how + 1);  // SHUT_RD -> RCV_SHUTDOWN, ...
+    {
+        LockGuard guard(sk_.lock);
+        sk_.shutdown.fetch_or(mode, std::memory_order_acq_rel);
+    }
+    state_change(sk_);
+    UnixSock& other = *sk_.peer;
+    uint8_t peer_mode = 0;
+    if ((mode & UnixSock::RCV_SHUTDOWN) != 0) peer_mode |= UnixSock::SEND_SHUTDOWN;
+    if ((mode & UnixSock::SEND_SHUTDOWN) != 0) peer_mode |= UnixSock::RCV_SHUTDOWN;
+    {
+        LockGuard guard(other.lock);
+        other.shutdown.fetch_or(peer_mode, std::memory_order_acq_rel);
+    }
+    state_change(other);
+    return {};
+}
+
+// unix_poll().
+PollMask UnixStreamSocket::poll(PollTable* pt) {
+    poll_wait(*this, sk_.wq, pt);
+    uint8_t shutdown = sk_.shutdown.load(std::memory_order_acquire);
+    PollMask mask = 0;
+    if (sk_.err.load(std::memory_order_acquire) != 0) mask |= abi::kEPOLLERR;
+    if (shutdown == UnixSock::SHUTDOWN_MASK) mask |= abi::kEPOLLHUP;
+    if ((shutdown & UnixSock::RCV_SHUTDOWN) != 0) mask |= abi::kEPOLLRDHUP | kReadable;
+    if (sk_.qlen.load(std::memory_order_acquire) != 0) mask |= kReadable;
+    // Linux adds EPOLLHUP in TCP_CLOSE, a state a socketpair end reaches only in its own
+    // release, when nobody can poll it any more.
+    if (writable(sk_)) mask |= kWritable;
+    return mask;
+}
+
+kstd::Result<size_t> UnixStreamSocket::read(IoIter& to, bool nonblock) {
+    if (to.remaining() == 0) return size_t{0};  // sock_read_iter(): "Match SYS5 behaviour"
+    return recvmsg(to, nonblock ? abi::kMSG_DONTWAIT : 0);
+}
+
+kstd::Result<size_t> UnixStreamSocket::write(IoIter& from, bool nonblock) {
+    return sendmsg(from, nonblock ? abi::kMSG_DONTWAIT : 0);
+}
+
+// unix_ioctl(): SIOCINQ (FIONREAD) counts unread bytes, SIOCOUTQ what we have in flight.
+kstd::Result<long> UnixStreamSocket::ioctl(unsigned long cmd, uintptr_t arg) {
+    long amount = 0;
+    if (cmd == abi::kFIONREAD) {
+        LockGuard guard(sk_.lock);
+        for (UnixSkb* skb = queue_head(sk_); skb != nullptr; skb = queue_next(sk_, skb)) amount += skb->unread();
+    } else if (cmd == kSIOCOUTQ) {
+        amount = sk_.wmem_alloc.load(std::memory_order_acquire) - 1;  // sk_wmem_alloc_get()
+    } else {
+        return File::ioctl(cmd, arg);  // ENOTTY, as sock_do_ioctl() for other commands
+    }
+    if (arg == 0) return kstd::err(EFAULT);
+    int value = static_cast<int>(amount);
+    std::memcpy(reinterpret_cast<void*>(arg), &value, sizeof(value));
+    return 0L;
+}
+
+// unix_release_sock(): the peer can send no more, learns of unread data we drop (ECONNRESET),
+// and is woken; then our queue is purged, which uncharges (and wakes) the peer.
+void UnixStreamSocket::release() {
+    {
+        LockGuard guard(sk_.lock);
+        sk_.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
+        sk_.dead.store(true, std::memory_order_release);
+    }
+    UnixSock& other = *sk_.peer;
+    {
+        LockGuard guard(other.lock);
+        other.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
+        if (sk_.qlen.load(std::memory_order_acquire) != 0) other.err.store(ECONNRESET, std::memory_order_release);
+    }
+    state_change(other);
+    while (UnixSkb* skb = dequeue(sk_)) free_skb(skb);
+    pair_.put();
+}
+
+namespace {
+
+// sockfd_lookup(): EBADF, then ENOTSOCK.
+long lookup_socket(int fd, FileRef& file) {
+    file = FdTable::instance().get(fd);
+    if (!file) return -EBADF;
+    if (file->kind() != FileKind::unix_stream) return -ENOTSOCK;
+    return 0;
+}
+
+long result_of(const kstd::Result<size_t>& r) { return r.ok() ? static_cast<long>(r.value()) : -r.error_code(); }
+
+// __sock_create() and unix_create(): why no pair can be made, or 0. AF_UNIX refuses a
+// protocol other than 0/PF_UNIX (EPROTONOSUPPORT), then a type it has no ops for
+// (ESOCKTNOSUPPORT); we only do SOCK_STREAM, so SOCK_DGRAM, SOCK_SEQPACKET and SOCK_RAW get
+// that ESOCKTNOSUPPORT too. Families Linux has but cannot pair (inet, inet6, netlink,
+// packet: sock_no_socketpair) give EOPNOTSUPP; others EAFNOSUPPORT.
+int socketpair_check(int domain, int type, int protocol) {
+    if (domain < 0 || domain >= kNPROTO) return EAFNOSUPPORT;
+    if (type >= kSOCK_MAX) return EINVAL;
+    if (domain == kAF_INET || domain == kAF_INET6 || domain == kAF_NETLINK || domain == kAF_PACKET) return EOPNOTSUPP;
+    if (domain != abi::kAF_UNIX) return EAFNOSUPPORT;
+    if (protocol != 0 && protocol != abi::kAF_UNIX) return EPROTONOSUPPORT;
+    return type == abi::kSOCK_STREAM ? 0 : ESOCKTNOSUPPORT;
+}
+
+// Creates the pair and installs it at the two reserved numbers; on failure releases what it
+// did not install.
+long install_pair(int fd1, int fd2, int flags) {
+    FileRef a;
+    FileRef b;
+    if (UnixStreamPair* pair = new (std::nothrow) UnixStreamPair()) {
+        int file_flags = abi::kO_RDWR | (flags & abi::kSOCK_NONBLOCK);  // sock_alloc_file()
+        a = FileRef(new (std::nothrow) UnixStreamSocket(*pair, pair->socks[0], file_flags));
+        b = FileRef(new (std::nothrow) UnixStreamSocket(*pair, pair->socks[1], file_flags));
+        if (!a) pair->put();  // the missing file's share; a present one's goes with its release
+        if (!b) pair->put();
+    }
+    FdTable& table = FdTable::instance();
+    bool cloexec = (flags & abi::kSOCK_CLOEXEC) != 0;
+    int error = a && b ? table.install_at(fd1, std::move(a), cloexec).error_code() : ENOMEM;
+    if (error != 0) {
+        platform::release_fd(fd1);
+        platform::release_fd(fd2);
+        return -error;
+    }
+    error = table.install_at(fd2, std::move(b), cloexec).error_code();
+    if (error != 0) {
+        (void)table.close(fd1);
+        platform::release_fd(fd2);
+        return -error;
+    }
+    return 0;
+}
+
+}  // namespace
+
+// __sys_socketpair(): the type's flags, then both descriptor numbers are reserved and stored
+// in the vector, and only then are the sockets made, so a later failure leaves two numbers
+// in sv that are not open (as on Linux).
+long sys_socketpair(int domain, int type, int protocol, int* sv) {
+    int flags = type & ~kSOCK_TYPE_MASK;
+    if ((flags & ~(abi::kSOCK_CLOEXEC | abi::kSOCK_NONBLOCK)) != 0) return -EINVAL;
+    int fd1 = platform::reserve_fd(0);
+    if (fd1 < 0) return fd1;
+    int fd2 = platform::reserve_fd(0);
+    int error = fd2 < 0 ? -fd2 : 0;
+    if (error == 0 && sv == nullptr) error = EFAULT;
+    if (error == 0) {
+        sv[0] = fd1;
+        sv[1] = fd2;
+        error = socketpair_check(domain, type & kSOCK_TYPE_MASK, protocol);
+    }
+    if (error == 0) return install_pair(fd1, fd2, flags);
+    platform::release_fd(fd1);
+    if (fd2 >= 0) platform::release_fd(fd2);
+    return -error;
+}
+
+long sys_shutdown(int fd, int how) {
+    FileRef file;
+    if (long r = lookup_socket(fd, file); r < 0) return r;
+    kstd::Result<void> r = static_cast<UnixStreamSocket&>(*file).shutdown(how);
+    return r.ok() ? 0 : -r.error_code();
+}
+
+// __sys_sendto(): move_addr_to_kernel() takes an int length of at most sockaddr_storage.
+long sys_sendto(int fd, const void* buf, size_t len, int flags, const void* addr, unsigned addrlen) {
+    if (len > static_cast<size_t>(abi::kMAX_RW_COUNT)) len = static_cast<size_t>(abi::kMAX_RW_COUNT);
+    FileRef file;
+    if (long r = lookup_socket(fd, file); r < 0) return r;
+    unsigned namelen = 0;
+    if (addr != nullptr) {
+        if (static_cast<int>(addrlen) < 0 || addrlen > kSockaddrStorageSize) return -EINVAL;
+        namelen = addrlen;
+    }
+    if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
+    IoVec seg{const_cast<void*>(buf), len};
+    IoIter it(&seg, 1);
+    return result_of(static_cast<UnixStreamSocket&>(*file).sendmsg(it, flags, namelen));
+}
+
+// __sys_recvfrom(): the data is consumed before the address is written back; a socketpair's
+// peer has no address, so move_addr_to_user() stores a length of 0.
+long sys_recvfrom(int fd, void* buf, size_t len, int flags, void* addr, unsigned* addrlen) {
+    if (len > static_cast<size_t>(abi::kMAX_RW_COUNT)) len = static_cast<size_t>(abi::kMAX_RW_COUNT);
+    FileRef file;
+    if (long r = lookup_socket(fd, file); r < 0) return r;
+    if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
+    IoVec seg{buf, len};
+    IoIter it(&seg, 1);
+    kstd::Result<size_t> r = static_cast<UnixStreamSocket&>(*file).recvmsg(it, flags);
+    if (!r.ok() || addr == nullptr) return result_of(r);
+    if (addrlen == nullptr) return -EFAULT;
+    int ulen;
+    std::memcpy(&ulen, addrlen, sizeof(ulen));
+    if (ulen < 0) return -EINVAL;
+    unsigned zero = 0;
+    std::memcpy(addrlen, &zero, sizeof(zero));
+    return result_of(r);
+}
+
+}  // namespace pollux
