@@ -64,7 +64,9 @@ int EventPoll::poll_callback(WaitQueueEntry& wait, unsigned, int, PollMask key) 
 
 // Linux's ep_poll_safewake(): tell the eventpolls that watch this one. Depth is bounded by
 // the loop check, so the nested callbacks this triggers cannot recurse without end.
-void EventPoll::safewake_pollers() { poll_wait_.wake_up(abi::kEPOLLIN | abi::kEPOLLRDNORM); }
+// The key is EPOLLIN alone, as Linux's wake_up_poll(&ep->poll_wait, EPOLLIN): an outer item
+// watching only RDNORM is not woken.
+void EventPoll::safewake_pollers() { poll_wait_.wake_up(abi::kEPOLLIN); }
 
 bool EventPoll::events_available() {
     LockGuard guard(lock_);

@@ -82,7 +82,7 @@ kstd::Result<long> EventPoll::ioctl(unsigned long cmd, uintptr_t arg) {
         return 0L;
     }
     default:
-        return kstd::err(ENOTTY);
+        return kstd::err(EINVAL);  // ep_eventpoll_ioctl() answers EINVAL, not ENOTTY
     }
 }
 

@@ -6,6 +6,7 @@
 // loops back and re-tests under wqh_.lock before it commits: another reader or writer may
 // have got there first.
 #include "eventpoll/eventfd.h"
+#include "kernel/platform.h"
 
 #include <linux/errno.h>
 
@@ -74,11 +75,12 @@ kstd::Result<size_t> EventFd::read(IoIter& to, bool nonblock) {
             }
             if (nonblock) return kstd::err(EAGAIN);
         }
-        // -EINTR is -ERESTARTSYS in Linux: the read restarts, as under SA_RESTART.
-        (void)wait_event(wqh_, [this] {
+        // -EINTR is -ERESTARTSYS in Linux: restart under SA_RESTART, else EINTR.
+        int waited = wait_event(wqh_, [this] {
             LockGuard guard(wqh_.lock);
             return count_ > 0;
         }, 0);
+        if (waited == -EINTR && !platform::signal_restarts_syscall()) return kstd::err(EINTR);
     }
     // The counter is already taken when the copy faults, as eventfd_read() does with
     // copy_to_iter() after dropping the lock.

@@ -131,8 +131,13 @@ kstd::Result<size_t> Pipe::read(IoIter& to, bool nonblock) {
         }
         mutex_.unlock();
         if (wake_writer) wr_wait.wake_up(kWritable, 1, 1);
-        // -EINTR: nothing was read, so the call restarts (SA_RESTART), as -ERESTARTSYS does.
+        // -EINTR: nothing was read: -ERESTARTSYS, so restart under SA_RESTART, else EINTR.
         int waited = wait_event(rd_wait, [this] { return readable(); }, 0, /*exclusive=*/true);
+        if (waited == -EINTR && !platform::signal_restarts_syscall()) {
+            mutex_.lock();
+            ret = -EINTR;
+            break;
+        }
         wake_writer = false;
         wake_next_reader = waited == 0;
         mutex_.lock();
@@ -202,7 +207,7 @@ long Pipe::write_locked(IoIter& from, bool nonblock, bool packet, Write& state) 
         if (nonblock) return ret != 0 ? ret : -EAGAIN;
         // A signal ends a write that has made progress (Linux's signal_pending() check);
         // with nothing written the call restarts, as with SA_RESTART.
-        if (interrupted && ret != 0) return ret;
+        if (interrupted && (ret != 0 || !platform::signal_restarts_syscall())) return ret != 0 ? ret : -EINTR;
         mutex_.unlock();
         if (state.was_empty) rd_wait.wake_up(kReadable, 1, 1);
         int waited = wait_event(wr_wait, [this] { return writable(); }, 0, /*exclusive=*/true);

@@ -18,25 +18,35 @@ long to_long(const kstd::Result<void>& r) { return r.ok() ? 0 : -r.error_code();
 class ScopedSigmask {
 public:
     explicit ScopedSigmask(const KernelSigset* mask) : active_(mask != nullptr) {
-        if (active_) platform::sigmask_swap(mask, &saved_);
+        if (active_) delivered_ = platform::sigmask_swap(mask, &saved_);
     }
+    // A signal the new mask let through already ran its handler.
+    bool delivered() const { return delivered_; }
     ~ScopedSigmask() {
         if (active_) platform::sigmask_swap(&saved_, nullptr);
     }
 
 private:
     bool active_;
+    bool delivered_ = false;
     KernelSigset saved_ = 0;
 };
 
 long do_epoll_wait(int epfd, abi::EpollEvent* events, int maxevents, int64_t timeout_ns) {
-    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return -EINVAL;
+    // Linux 6.x looks the descriptor up first (fdget in the syscall), then maxevents.
     FileRef file = FdTable::instance().get(epfd);
     if (!file) return -EBADF;
+    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return -EINVAL;
     EventPoll* ep = as_eventpoll(*file);
     if (ep == nullptr) return -EINVAL;
     kstd::Result<int> r = ep->wait(events, maxevents, timeout_ns);
     return r.ok() ? r.value() : -r.error_code();
+}
+
+// ep_poll() with a signal already pending: events that are there win, else EINTR.
+long interrupted_wait(int epfd, abi::EpollEvent* events, int maxevents) {
+    long r = do_epoll_wait(epfd, events, maxevents, 0);
+    return r == 0 ? -EINTR : r;
 }
 
 int64_t ms_to_ns(int timeout_ms) { return timeout_ms < 0 ? -1 : static_cast<int64_t>(timeout_ms) * 1000000; }
@@ -76,6 +86,7 @@ long sys_epoll_pwait(int epfd, abi::EpollEvent* events, int maxevents, int timeo
                      const KernelSigset* sigmask, size_t sigsetsize) {
     if (sigmask != nullptr && sigsetsize != sizeof(KernelSigset)) return -EINVAL;
     ScopedSigmask mask(sigmask);
+    if (mask.delivered()) return interrupted_wait(epfd, events, maxevents);
     return do_epoll_wait(epfd, events, maxevents, ms_to_ns(timeout_ms));
 }
 
@@ -89,6 +100,7 @@ long sys_epoll_pwait2(int epfd, abi::EpollEvent* events, int maxevents, const ab
     }
     if (sigmask != nullptr && sigsetsize != sizeof(KernelSigset)) return -EINVAL;
     ScopedSigmask mask(sigmask);
+    if (mask.delivered()) return interrupted_wait(epfd, events, maxevents);
     return do_epoll_wait(epfd, events, maxevents, timeout_ns);
 }
 

@@ -147,7 +147,8 @@ long sys_fcntl(int fd, int cmd, unsigned long arg) {
     case abi::kF_SETFL: {
         int flags = static_cast<int>(arg);
         // None of our files can do direct I/O (no FMODE_CAN_ODIRECT).
-        if ((flags & abi::kO_DIRECT) != 0) return -EINVAL;
+        if ((flags & abi::kO_DIRECT) != 0 && !file->allows_odirect()) return -EINVAL;
+        if (!file->has_fasync()) flags &= ~abi::kFASYNC;
         int old = file->flags();
         file->set_flags((flags & abi::kSETFL_MASK) | (old & ~abi::kSETFL_MASK));
         return 0;

@@ -26,14 +26,17 @@ uint64_t deadline_after(int64_t timeout_ns) {
 class ScopedSigmask {
 public:
     explicit ScopedSigmask(const KernelSigset* mask) : active_(mask != nullptr) {
-        if (active_) platform::sigmask_swap(mask, &saved_);
+        if (active_) delivered_ = platform::sigmask_swap(mask, &saved_);
     }
+    // A signal the new mask let through already ran its handler.
+    bool delivered() const { return delivered_; }
     ~ScopedSigmask() {
         if (active_) platform::sigmask_swap(&saved_, nullptr);
     }
 
 private:
     bool active_;
+    bool delivered_ = false;
     KernelSigset saved_ = 0;
 };
 
@@ -166,6 +169,10 @@ long sys_ppoll(PollFd* fds, unsigned long nfds, const abi::Timespec* timeout, co
     }
     if (sigmask != nullptr && sigsetsize != sizeof(KernelSigset)) return -EINVAL;
     ScopedSigmask mask(sigmask);
+    if (mask.delivered()) {
+        long r = do_poll(fds, nfds, 0);
+        return r == 0 ? -EINTR : r;
+    }
     return do_poll(fds, nfds, timeout_ns);
 }
 
@@ -204,7 +211,8 @@ long sys_pselect6(int nfds, unsigned long* in, unsigned long* out, unsigned long
     long r;
     {
         ScopedSigmask mask(sigmask);
-        r = do_select(nfds, in, out, ex, timeout_ns);
+        r = do_select(nfds, in, out, ex, mask.delivered() ? 0 : timeout_ns);
+        if (mask.delivered() && r == 0) r = -EINTR;
     }
     if (timeout != nullptr && timeout_ns >= 0) {
         uint64_t spent = platform::monotonic_ns() - start;

@@ -260,6 +260,7 @@ kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags) {
             }, 0);
             // A signal ends a MSG_WAITALL read that has data; with none the call restarts.
             if (waited == -EINTR && copied != 0) return copied;
+            if (waited == -EINTR && !platform::signal_restarts_syscall()) return kstd::err(EINTR);
             sk_.iolock.lock();
             continue;
         }

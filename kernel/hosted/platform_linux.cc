@@ -164,19 +164,43 @@ void timer_deadline_changed() {
 }
 
 long max_user_watches() {
-    // The host's own limit, so a hosted program hits ENOSPC where it would on that host.
-    long limit = 1L << 22;
-    if (FILE* f = fopen("/proc/sys/fs/epoll/max_user_watches", "re")) {
-        if (fscanf(f, "%ld", &limit) != 1) limit = 1L << 22;
-        fclose(f);
-    }
+    // The host's own limit, so a hosted program hits ENOSPC where it would on that host. Read
+    // once: epoll_ctl(ADD) asks every time and must not pay four host syscalls for it.
+    static const long limit = [] {
+        long value = 1L << 22;
+        if (FILE* f = fopen("/proc/sys/fs/epoll/max_user_watches", "re")) {
+            if (fscanf(f, "%ld", &value) != 1) value = 1L << 22;
+            fclose(f);
+        }
+        return value;
+    }();
     return limit;
+}
+
+bool signal_restarts_syscall() {
+    struct KernelSigaction {  // the kernel's struct sigaction on x86_64
+        unsigned long handler;
+        unsigned long flags;
+        unsigned long restorer;
+        unsigned long mask;
+    };
+    for (int sig = 1; sig <= 64; ++sig) {
+        KernelSigaction act{};
+        if (raw(SYS_rt_sigaction, sig, 0, reinterpret_cast<long>(&act), 8) < 0) continue;
+        bool has_handler = act.handler != reinterpret_cast<unsigned long>(SIG_DFL) &&
+                           act.handler != reinterpret_cast<unsigned long>(SIG_IGN);
+        if (has_handler && (act.flags & SA_RESTART) == 0) return false;
+    }
+    return true;
 }
 
 void raise_sigpipe() { raw(SYS_tgkill, getpid(), gettid(), SIGPIPE); }
 
-void sigmask_swap(const uint64_t* mask, uint64_t* old) {
+bool sigmask_swap(const uint64_t* mask, uint64_t* old) {
+    uint64_t pending = 0;
+    if (mask != nullptr) raw(SYS_rt_sigpending, reinterpret_cast<long>(&pending), 8);
     raw(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(mask), reinterpret_cast<long>(old), 8);
+    return mask != nullptr && (pending & ~*mask) != 0;
 }
 
 bool capable_net_admin() {

@@ -118,6 +118,14 @@ bool compare(cmp_op op, const A& ra, const B& rb)
     }
 }
 
+// Operands are copied first: epoll_event is packed on x86_64, and binding a reference to its
+// data member is a misaligned access (UBSan says so).
+template <typename T>
+T by_value(T v)
+{
+    return v;
+}
+
 template <typename A, typename B>
 bool check_cmp(const A& a, const B& b, cmp_op op, const char* sa, const char* sop,
                const char* sb, const char* file, int line)
@@ -304,7 +312,7 @@ private:
 #define CHECK(cond) ::conf::check_true((cond), #cond, __FILE__, __LINE__)
 
 #define CONF_CMP(a, b, op, sop)                                                         \
-    ::conf::check_cmp((a), (b), ::conf::cmp_op::op, #a, sop, #b, __FILE__, __LINE__)
+    ::conf::check_cmp(::conf::by_value(a), ::conf::by_value(b), ::conf::cmp_op::op, #a, sop, #b, __FILE__, __LINE__)
 #define CHECK_EQ(a, b) CONF_CMP(a, b, eq, "==")
 #define CHECK_NE(a, b) CONF_CMP(a, b, ne, "!=")
 #define CHECK_LT(a, b) CONF_CMP(a, b, lt, "<")

@@ -70,6 +70,10 @@ public:
     virtual kstd::Result<size_t> read(IoIter& to, bool nonblock);
     virtual kstd::Result<size_t> write(IoIter& from, bool nonblock);
     virtual kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg);
+    // F_SETFL: O_DIRECT is refused unless the file can do it (pipes: packet mode), and FASYNC
+    // is only kept by files with a fasync operation (fs/fcntl.c: setfl()).
+    virtual bool allows_odirect() const { return false; }
+    virtual bool has_fasync() const { return false; }
     // Extra lines for introspection (eventpoll prints its interest list here).
     virtual void show_fdinfo(Printer& out);
 

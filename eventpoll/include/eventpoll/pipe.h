@@ -100,6 +100,8 @@ public:
     // what refuses a read on the write end (EBADF, checked by the caller).
     bool can_read() const override { return true; }
     bool can_write() const override { return true; }
+    bool allows_odirect() const override { return true; }  // F_SETFL O_DIRECT: packet mode
+    bool has_fasync() const override { return true; }
     kstd::Result<size_t> read(IoIter& to, bool nonblock) override;
     kstd::Result<size_t> write(IoIter& from, bool nonblock) override;
     kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;

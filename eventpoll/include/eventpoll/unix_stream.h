@@ -61,6 +61,7 @@ public:
     PollMask poll(PollTable* pt) override;
     bool can_read() const override { return true; }
     bool can_write() const override { return true; }
+    bool has_fasync() const override { return true; }
     // read()/write() are recvmsg()/sendmsg() with MSG_DONTWAIT for a nonblocking call, as
     // sock_read_iter()/sock_write_iter(); a write never has MSG_NOSIGNAL.
     kstd::Result<size_t> read(IoIter& to, bool nonblock) override;

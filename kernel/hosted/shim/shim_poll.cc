@@ -90,6 +90,8 @@ int64_t ns_of(const struct timespec* ts) {
 extern "C" {
 
 int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
+    // do_sys_poll() refuses nfds above RLIMIT_NOFILE before reading the array.
+    if (nfds > static_cast<nfds_t>(pollux::platform::fd_limit())) return static_cast<int>(host(SYS_poll, fds, nfds, timeout));
     switch (classify(fds, nfds)) {
     case Mix::none:
     case Mix::host_only:
@@ -108,6 +110,8 @@ int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout, size_t fdslen) {
 }
 
 int ppoll(struct pollfd* fds, nfds_t nfds, const struct timespec* timeout, const sigset_t* sigmask) {
+    if (nfds > static_cast<nfds_t>(pollux::platform::fd_limit()))
+        return static_cast<int>(host(SYS_ppoll, fds, nfds, timeout, sigmask, 8));
     switch (classify(fds, nfds)) {
     case Mix::none:
     case Mix::host_only:

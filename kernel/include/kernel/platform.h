@@ -47,11 +47,19 @@ void timer_deadline_changed();
 void raise_sigpipe();
 
 // Swaps the calling thread's signal mask (epoll_pwait, ppoll, pselect); old may be null.
-void sigmask_swap(const uint64_t* mask, uint64_t* old);
+// Returns true when a signal that was pending and blocked is unblocked by the new mask: it is
+// delivered at once, so the call must report EINTR (Linux sees signal_pending()).
+bool sigmask_swap(const uint64_t* mask, uint64_t* old);
 
 // The most epitems a user may hold (Linux's fs.epoll.max_user_watches); beyond it epoll_ctl
 // gives ENOSPC.
 long max_user_watches();
+
+// A blocking read/write that a signal interrupted before moving data: Linux restarts it when
+// the handler has SA_RESTART (-ERESTARTSYS), else the call fails with EINTR. The platform
+// cannot tell which signal it was, so this answers for all installed handlers together:
+// true only if every one of them asks for SA_RESTART.
+bool signal_restarts_syscall();
 
 // Linux lets only CAP_NET_ADMIN raise an eventpoll's busy-poll budget above NAPI_POLL_WEIGHT.
 bool capable_net_admin();
