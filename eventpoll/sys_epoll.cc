@@ -5,6 +5,7 @@
 #include "eventpoll/event_poll.h"
 #include "eventpoll/fd_table.h"
 #include "eventpoll/printer.h"
+#include "eventpoll/scoped_sigmask.h"
 #include "eventpoll/sys.h"
 #include "kernel/platform.h"
 
@@ -14,23 +15,6 @@ namespace {
 
 long to_long(const kstd::Result<void>& r) { return r.ok() ? 0 : -r.error_code(); }
 
-// Swaps in an epoll_pwait/pwait2 signal mask for the duration of the wait.
-class ScopedSigmask {
-public:
-    explicit ScopedSigmask(const KernelSigset* mask) : active_(mask != nullptr) {
-        if (active_) delivered_ = platform::sigmask_swap(mask, &saved_);
-    }
-    // A signal the new mask let through already ran its handler.
-    bool delivered() const { return delivered_; }
-    ~ScopedSigmask() {
-        if (active_) platform::sigmask_swap(&saved_, nullptr);
-    }
-
-private:
-    bool active_;
-    bool delivered_ = false;
-    KernelSigset saved_ = 0;
-};
 
 long do_epoll_wait(int epfd, abi::EpollEvent* events, int maxevents, int64_t timeout_ns) {
     // Linux 6.x looks the descriptor up first (fdget in the syscall), then maxevents.

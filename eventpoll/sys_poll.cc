@@ -5,6 +5,7 @@
 
 #include "eventpoll/fd_table.h"
 #include "eventpoll/poll_wait_set.h"
+#include "eventpoll/scoped_sigmask.h"
 #include "eventpoll/sys.h"
 #include "kernel/platform.h"
 
@@ -23,22 +24,6 @@ uint64_t deadline_after(int64_t timeout_ns) {
     return d == 0 ? 1 : d;
 }
 
-class ScopedSigmask {
-public:
-    explicit ScopedSigmask(const KernelSigset* mask) : active_(mask != nullptr) {
-        if (active_) delivered_ = platform::sigmask_swap(mask, &saved_);
-    }
-    // A signal the new mask let through already ran its handler.
-    bool delivered() const { return delivered_; }
-    ~ScopedSigmask() {
-        if (active_) platform::sigmask_swap(&saved_, nullptr);
-    }
-
-private:
-    bool active_;
-    bool delivered_ = false;
-    KernelSigset saved_ = 0;
-};
 
 // One pass of do_pollfd() over every entry.
 int poll_pass(PollFd* fds, unsigned long nfds, PollWaitSet& waits) {

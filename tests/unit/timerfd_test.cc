@@ -5,6 +5,7 @@
 // callback (run under ASan). Durations are bounded, never asserted exactly. Expected values were
 // measured on Linux 6.18 (fs/timerfd.c) with small C probes.
 #include "eventpoll/timerfd.h"
+#include "wake_recorder.h"
 
 #include <gtest/gtest.h>
 #include <linux/errno.h>
@@ -99,48 +100,7 @@ unsigned long long fdinfo_ticks(File& f) {
     return at == std::string::npos ? ~0ull : std::strtoull(text.c_str() + at + 7, nullptr, 10);
 }
 
-// Records the key of every wake-up on the queue poll() hands over, as ep_poll_callback would
-// see it. Fixed storage: wake functions run under the queue's spinlock.
-class WakeRecorder {
-public:
-    explicit WakeRecorder(FileRef file) : file_(std::move(file)) {
-        table_.self = this;
-        file_->poll(&table_.pt);
-    }
-    ~WakeRecorder() {
-        if (head_ != nullptr) head_->remove(wait_);
-    }
-    int count() const { return count_.load(); }
-    PollMask key(int i) const { return keys_[i].load(); }
-    bool queued() const { return head_ != nullptr; }
-
-private:
-    struct Table {
-        PollTable pt{&WakeRecorder::queue, ~0u};
-        WakeRecorder* self = nullptr;
-    };
-    static void queue(File&, WaitQueueHead& wq, PollTable& pt) {
-        WakeRecorder* self = reinterpret_cast<Table&>(pt).self;
-        self->head_ = &wq;
-        self->wait_.private_data = self;
-        wq.add(self->wait_);
-    }
-    static int wake(WaitQueueEntry& wait, unsigned, int, PollMask key) {
-        auto* self = static_cast<WakeRecorder*>(wait.private_data);
-        int i = self->count_.load();
-        if (i < kMaxKeys) self->keys_[i].store(key);
-        self->count_.store(i + 1);
-        return 1;
-    }
-
-    static constexpr int kMaxKeys = 16;
-    FileRef file_;
-    Table table_;
-    WaitQueueEntry wait_{&WakeRecorder::wake, nullptr};
-    WaitQueueHead* head_ = nullptr;
-    std::atomic<int> count_{0};
-    std::atomic<PollMask> keys_[kMaxKeys] = {};
-};
+using test::WakeRecorder;
 
 class TimerFdTest : public ::testing::Test {
 protected:
