@@ -3,6 +3,8 @@
 // a call with several faults fails with the errno Linux picks.
 #include <linux/errno.h>
 
+#include <utility>
+
 #include "eventpoll/fd_table.h"
 #include "eventpoll/sys.h"
 #include "kernel/platform.h"
@@ -66,7 +68,7 @@ long do_writev(int fd, const IoVec* iov, int iovcnt) {
 }
 
 long install_dup(FileRef file, bool cloexec, int min_fd) {
-    kstd::Result<int> fd = FdTable::instance().install(file, cloexec, min_fd);
+    kstd::Result<int> fd = FdTable::instance().install(std::move(file), cloexec, min_fd);
     return fd.ok() ? fd.value() : -fd.error_code();
 }
 

@@ -67,6 +67,7 @@ void erase_fixup(RbNode* x, RbNode* parent, RbRoot* root) {
         // never null: before the removal it had at least one black node on its side.
         if (x == parent->left) {
             RbNode* w = parent->right;
+            // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the sibling of a doubly-black node is never null (see above)
             if (w->red) {
                 // Turn a red sibling into a black one so the cases below apply.
                 w->red = false;
