@@ -63,7 +63,6 @@ void EventPoll::unregister_pollwait(EpItem& epi) {
 }
 
 kstd::Result<void> EventPoll::insert(const abi::EpollEvent& event, File& target, int fd, bool full_check) {
-    (void)full_check;  // Linux's reverse_path_check() is not modelled: see the closing note.
     if (epoll_watches.load(std::memory_order_relaxed) >= platform::max_user_watches()) return kstd::err(ENOSPC);
     auto* epi = new (std::nothrow) EpItem();
     if (epi == nullptr) return kstd::err(ENOMEM);
@@ -81,6 +80,10 @@ kstd::Result<void> EventPoll::insert(const abi::EpollEvent& event, File& target,
     }
     bool inserted = rbr_.insert(*epi);
     (void)inserted;  // the caller looked the key up under mtx_
+    if (full_check && !ep_reverse_path_check(target)) {
+        remove(*epi, false);
+        return kstd::err(EINVAL);
+    }
 
     EpQueue epq;
     epq.pt.qproc = &EventPoll::ptable_queue_proc;

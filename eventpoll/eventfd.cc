@@ -75,12 +75,12 @@ kstd::Result<size_t> EventFd::read(IoIter& to, bool nonblock) {
             }
             if (nonblock) return kstd::err(EAGAIN);
         }
-        // -EINTR is -ERESTARTSYS in Linux: restart under SA_RESTART, else EINTR.
+        // Nothing was read: the syscall boundary restarts it or reports EINTR.
         int waited = wait_event(wqh_, [this] {
             LockGuard guard(wqh_.lock);
             return count_ > 0;
         }, 0);
-        if (waited == -EINTR && !platform::signal_restarts_syscall()) return kstd::err(EINTR);
+        if (waited == -EINTR) return kstd::err(abi::kERESTARTSYS);
     }
     // The counter is already taken when the copy faults, as eventfd_read() does with
     // copy_to_iter() after dropping the lock.
@@ -105,10 +105,11 @@ kstd::Result<size_t> EventFd::write(IoIter& from, bool nonblock) {
             }
             if (nonblock) return kstd::err(EAGAIN);
         }
-        (void)wait_event(wqh_, [this, value] {
+        int waited = wait_event(wqh_, [this, value] {
             LockGuard guard(wqh_.lock);
             return kOverflow - count_ > value;
         }, 0);
+        if (waited == -EINTR) return kstd::err(abi::kERESTARTSYS);  // nothing written
     }
 }
 

@@ -131,11 +131,11 @@ kstd::Result<size_t> Pipe::read(IoIter& to, bool nonblock) {
         }
         mutex_.unlock();
         if (wake_writer) wr_wait.wake_up(kWritable, 1, 1);
-        // -EINTR: nothing was read: -ERESTARTSYS, so restart under SA_RESTART, else EINTR.
+        // Nothing was read: -ERESTARTSYS, for the syscall boundary to restart or fail.
         int waited = wait_event(rd_wait, [this] { return readable(); }, 0, /*exclusive=*/true);
-        if (waited == -EINTR && !platform::signal_restarts_syscall()) {
+        if (waited == -EINTR) {
             mutex_.lock();
-            ret = -EINTR;
+            ret = -abi::kERESTARTSYS;
             break;
         }
         wake_writer = false;
@@ -206,8 +206,8 @@ long Pipe::write_locked(IoIter& from, bool nonblock, bool packet, Write& state) 
         }
         if (nonblock) return ret != 0 ? ret : -EAGAIN;
         // A signal ends a write that has made progress (Linux's signal_pending() check);
-        // with nothing written the call restarts, as with SA_RESTART.
-        if (interrupted && (ret != 0 || !platform::signal_restarts_syscall())) return ret != 0 ? ret : -EINTR;
+        // with nothing written it is -ERESTARTSYS, for the syscall boundary.
+        if (interrupted) return ret != 0 ? ret : -abi::kERESTARTSYS;
         mutex_.unlock();
         if (state.was_empty) rd_wait.wake_up(kReadable, 1, 1);
         int waited = wait_event(wr_wait, [this] { return writable(); }, 0, /*exclusive=*/true);

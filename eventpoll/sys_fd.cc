@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "eventpoll/fd_table.h"
+#include "eventpoll/restart.h"
 #include "eventpoll/sys.h"
 #include "kernel/platform.h"
 
@@ -53,7 +54,7 @@ long do_readv(int fd, const IoVec* iov, int iovcnt) {
     long total = import_iovec(iov, iovcnt, segs);
     if (total <= 0) return total;
     IoIter it(segs, static_cast<size_t>(iovcnt));
-    return result_of(file->read(it, file->nonblocking()));
+    return restart_syscall([&] { return result_of(file->read(it, file->nonblocking())); });
 }
 
 long do_writev(int fd, const IoVec* iov, int iovcnt) {
@@ -64,7 +65,7 @@ long do_writev(int fd, const IoVec* iov, int iovcnt) {
     long total = import_iovec(iov, iovcnt, segs);
     if (total <= 0) return total;
     IoIter it(segs, static_cast<size_t>(iovcnt));
-    return result_of(file->write(it, file->nonblocking()));
+    return restart_syscall([&] { return result_of(file->write(it, file->nonblocking())); });
 }
 
 long install_dup(FileRef file, bool cloexec, int min_fd) {
@@ -81,7 +82,7 @@ long sys_read(int fd, void* buf, size_t count) {
     if (count > static_cast<size_t>(abi::kMAX_RW_COUNT)) count = static_cast<size_t>(abi::kMAX_RW_COUNT);
     IoVec seg{buf, count};
     IoIter it(&seg, 1);
-    return result_of(file->read(it, file->nonblocking()));
+    return restart_syscall([&] { return result_of(file->read(it, file->nonblocking())); });
 }
 
 long sys_write(int fd, const void* buf, size_t count) {
@@ -91,7 +92,7 @@ long sys_write(int fd, const void* buf, size_t count) {
     if (count > static_cast<size_t>(abi::kMAX_RW_COUNT)) count = static_cast<size_t>(abi::kMAX_RW_COUNT);
     IoVec seg{const_cast<void*>(buf), count};
     IoIter it(&seg, 1);
-    return result_of(file->write(it, file->nonblocking()));
+    return restart_syscall([&] { return result_of(file->write(it, file->nonblocking())); });
 }
 
 long sys_readv(int fd, const IoVec* iov, int iovcnt) { return do_readv(fd, iov, iovcnt); }

@@ -3,6 +3,8 @@
 // re-poll. A pass that finds something ready stops hooking (as do_poll clears _qproc).
 #include <linux/errno.h>
 
+#include <new>
+
 #include "eventpoll/fd_table.h"
 #include "eventpoll/poll_wait_set.h"
 #include "eventpoll/scoped_sigmask.h"
@@ -86,9 +88,25 @@ long do_select(int nfds, unsigned long* in, unsigned long* out, unsigned long* e
     for (int fd = 0; fd < nfds; ++fd) {
         if ((fd_isset(in, fd) || fd_isset(out, fd) || fd_isset(ex, fd)) && !FdTable::instance().owns(fd)) return -EBADF;
     }
-    constexpr int kMaxWords = 16384;  // 1 048 576 descriptors
-    if (words > kMaxWords) return -EINVAL;
-    static thread_local unsigned long res_in[kMaxWords], res_out[kMaxWords], res_ex[kMaxWords];
+    // Result sets: on the stack for up to 1024 descriptors, else allocated, as core_sys_select()
+    // does with SELECT_STACK_ALLOC.
+    constexpr int kStackWords = 16;
+    unsigned long stack_sets[3 * kStackWords];
+    unsigned long* sets = stack_sets;
+    if (words > kStackWords) {
+        sets = new (std::nothrow) unsigned long[3 * static_cast<size_t>(words)];
+        if (sets == nullptr) return -ENOMEM;
+    }
+    struct FreeSets {
+        unsigned long* sets;
+        unsigned long* stack;
+        ~FreeSets() {
+            if (sets != stack) delete[] sets;
+        }
+    } free_sets{sets, stack_sets};
+    unsigned long* res_in = sets;
+    unsigned long* res_out = sets + words;
+    unsigned long* res_ex = sets + 2 * words;
     uint64_t deadline = deadline_after(timeout_ns);
     PollWaitSet waits;
     if (timeout_ns == 0) waits.stop_registering();

@@ -190,12 +190,12 @@ kstd::Result<size_t> TimerFd::read(IoIter& to, bool nonblock) {
             }
             if (nonblock) return kstd::err(EAGAIN);
         }
-        // -EINTR is -ERESTARTSYS in Linux: restart under SA_RESTART, else EINTR.
+        // Nothing was read: the syscall boundary restarts it or reports EINTR.
         int waited = wait_event(wqh_, [this] {
             LockGuard guard(wqh_.lock);
             return ticks_ != 0;
         }, 0);
-        if (waited == -EINTR && !platform::signal_restarts_syscall()) return kstd::err(EINTR);
+        if (waited == -EINTR) return kstd::err(abi::kERESTARTSYS);
     }
     // copy_to_iter() may copy part of the count; only a copy of nothing is EFAULT. The ticks
     // are consumed either way.

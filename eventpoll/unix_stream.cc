@@ -13,6 +13,7 @@
 #include "eventpoll/fd_table.h"
 #include "eventpoll/sys.h"
 #include "eventpoll/wait_event.h"
+#include "eventpoll/restart.h"
 #include "kernel/platform.h"
 
 namespace pollux {
@@ -164,7 +165,8 @@ UnixSkb* dequeue(UnixSock& sk) {
 }
 
 // sock_alloc_send_pskb()'s wait for room: 0 when a chunk may be allocated, else the errno.
-// EINTR only when the caller has sent something (a signal then ends the call short).
+// EINTR when the caller has sent something (a signal then ends the call short), else
+// ERESTARTSYS for the syscall boundary.
 int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
     auto room = [&sk] { return sk.wmem_alloc.load(std::memory_order_acquire) - 1 < UnixSock::kSndBuf; };
     bool interrupted = false;
@@ -173,7 +175,7 @@ int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
         if ((sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) return EPIPE;
         if (room()) return 0;
         if (nonblock) return EAGAIN;
-        if (interrupted && may_interrupt) return EINTR;
+        if (interrupted) return may_interrupt ? EINTR : abi::kERESTARTSYS;
         // sock_wait_for_wmem(): room, shutdown or an error ends the wait.
         int waited = wait_event(sk.wq, [&] {
             return room() || (sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0 ||
@@ -259,8 +261,7 @@ kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags) {
                        (sk_.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0;
             }, 0);
             // A signal ends a MSG_WAITALL read that has data; with none the call restarts.
-            if (waited == -EINTR && copied != 0) return copied;
-            if (waited == -EINTR && !platform::signal_restarts_syscall()) return kstd::err(EINTR);
+            if (waited == -EINTR) return copied != 0 ? kstd::Result<size_t>(copied) : kstd::err(abi::kERESTARTSYS);
             sk_.iolock.lock();
             continue;
         }
@@ -491,7 +492,7 @@ long sys_sendto(int fd, const void* buf, size_t len, int flags, const void* addr
     if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
     IoVec seg{const_cast<void*>(buf), len};
     IoIter it(&seg, 1);
-    return result_of(static_cast<UnixStreamSocket&>(*file).sendmsg(it, flags, namelen));
+    return restart_syscall([&] { return result_of(static_cast<UnixStreamSocket&>(*file).sendmsg(it, flags, namelen)); });
 }
 
 // __sys_recvfrom(): the data is consumed before the address is written back; a socketpair's
@@ -503,15 +504,15 @@ long sys_recvfrom(int fd, void* buf, size_t len, int flags, void* addr, unsigned
     if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
     IoVec seg{buf, len};
     IoIter it(&seg, 1);
-    kstd::Result<size_t> r = static_cast<UnixStreamSocket&>(*file).recvmsg(it, flags);
-    if (!r.ok() || addr == nullptr) return result_of(r);
+    long got = restart_syscall([&] { return result_of(static_cast<UnixStreamSocket&>(*file).recvmsg(it, flags)); });
+    if (got < 0 || addr == nullptr) return got;
     if (addrlen == nullptr) return -EFAULT;
     int ulen;
     std::memcpy(&ulen, addrlen, sizeof(ulen));
     if (ulen < 0) return -EINVAL;
     unsigned zero = 0;
     std::memcpy(addrlen, &zero, sizeof(zero));
-    return result_of(r);
+    return got;
 }
 
 }  // namespace pollux

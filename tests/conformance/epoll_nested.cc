@@ -238,3 +238,26 @@ SCENARIO(epoll_nested_inner_in_two_outers)
     CHECK_EQ(epoll_wait(o2, out, 1, 0), 1);
     CHECK_EQ(out[0].data.u64, 22u);
 }
+
+// reverse_path_check(): chains of eventpolls leading from one file to an outermost one are
+// capped per chain length (1000/500/100/50/10 for 0..4 links above the watching epoll). At the
+// bottom of a 4-link chain each watch of the file is one 4-link path: the 11th is EINVAL, and
+// the refusal leaves nothing behind (a DEL of that fd is ENOENT).
+SCENARIO(epoll_nested_wakeup_path_limit_einval)
+{
+    std::vector<ufd> ep = make_epolls(5);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(link_ep(ep[i + 1], ep[i]), 0);
+    auto p = make_pipe();
+    std::vector<ufd> dups;
+    for (int i = 0; i < 11; i++)
+        dups.emplace_back(CHECK_OK(dup(p.a)));
+    for (int i = 0; i < 10; i++)
+        CHECK(ep_add(ep[0], dups[i], EPOLLIN, static_cast<uint64_t>(i)));
+    epoll_event e = ev(EPOLLIN, 10);
+    CHECK_ERR(epoll_ctl(ep[0], EPOLL_CTL_ADD, dups[10], &e), EINVAL);
+    CHECK_ERR(epoll_ctl(ep[0], EPOLL_CTL_DEL, dups[10], nullptr), ENOENT);
+    // Outside any chain the same file may be watched far more often.
+    ufd flat(CHECK_OK(epoll_create1(0)));
+    CHECK(ep_add(flat, dups[10], EPOLLIN, 10));
+}

@@ -2,6 +2,7 @@
 // merging, PIPE_BUF atomicity, packet mode, EOF/EPIPE/SIGPIPE, poll masks, the keys of every
 // wake-up, and blocked readers/writers woken from another thread. Expected values were
 // measured on Linux 6.18 (fs/pipe.c) with small C probes.
+#include "wake_recorder.h"
 #include "eventpoll/pipe.h"
 
 #include <gtest/gtest.h>
@@ -63,53 +64,7 @@ void set_nonblock(int fd, bool on) {
     file->set_flags(on ? file->flags() | abi::kO_NONBLOCK : file->flags() & ~abi::kO_NONBLOCK);
 }
 
-// Records the key of every wake-up on the queues `fd`'s poll() hands over, as epoll's
-// ep_poll_callback would see them. Holds the file so its queues outlive the hooks.
-class WakeRecorder {
-public:
-    explicit WakeRecorder(int fd) : file_(file_of(fd)) {
-        table_.self = this;
-        file_->poll(&table_.pt);
-    }
-    ~WakeRecorder() {
-        for (int i = 0; i < nhooks_; ++i) hooks_[i].head->remove(hooks_[i].wait);
-    }
-    std::vector<PollMask> keys() {
-        std::lock_guard<std::mutex> guard(mutex_);
-        return keys_;
-    }
-    int hooks() const { return nhooks_; }
-
-private:
-    struct Table {
-        PollTable pt{&WakeRecorder::queue, ~0u};
-        WakeRecorder* self = nullptr;
-    };
-    struct Hook {
-        WaitQueueEntry wait{&WakeRecorder::wake, nullptr};
-        WaitQueueHead* head = nullptr;
-    };
-    static void queue(File&, WaitQueueHead& wq, PollTable& pt) {
-        WakeRecorder* self = reinterpret_cast<Table&>(pt).self;
-        Hook& hook = self->hooks_[self->nhooks_++];
-        hook.wait.private_data = self;
-        hook.head = &wq;
-        wq.add(hook.wait);
-    }
-    static int wake(WaitQueueEntry& wait, unsigned, int, PollMask key) {
-        auto* self = static_cast<WakeRecorder*>(wait.private_data);
-        std::lock_guard<std::mutex> guard(self->mutex_);
-        self->keys_.push_back(key);
-        return 1;
-    }
-
-    FileRef file_;
-    Table table_;
-    Hook hooks_[2];
-    int nhooks_ = 0;
-    std::mutex mutex_;
-    std::vector<PollMask> keys_;
-};
+using test::WakeRecorder;
 
 class PipeTest : public ::testing::Test {
 protected:
@@ -292,7 +247,7 @@ TEST_F(PipeTest, PacketModeKeepsWriteBoundaries) {
 
 TEST_F(PipeTest, WriteWakesReadersOnEveryWriteOncePolled) {
     open(abi::kO_NONBLOCK);
-    WakeRecorder rec(rd());
+    WakeRecorder rec(file_of(rd()));
     ASSERT_EQ(rec.hooks(), 1);  // the read end waits on rd_wait only
     ASSERT_EQ(do_write(wr(), "a", 1), 1);
     ASSERT_EQ(do_write(wr(), "b", 1), 1);  // not empty, but poll_usage is set
@@ -301,7 +256,7 @@ TEST_F(PipeTest, WriteWakesReadersOnEveryWriteOncePolled) {
 
 TEST_F(PipeTest, ReadWakesWritersOnlyWhenItFreesASlotOfAFullPipe) {
     open(abi::kO_NONBLOCK);
-    WakeRecorder rec(wr());
+    WakeRecorder rec(file_of(wr()));
     ASSERT_EQ(do_write(wr(), buf_, 100), 100);
     ASSERT_EQ(do_read(rd(), buf_, 50), 50);
     ASSERT_EQ(do_read(rd(), buf_, 50), 50);  // empties a non-full pipe: no wake-up
@@ -315,7 +270,7 @@ TEST_F(PipeTest, ReadWakesWritersOnlyWhenItFreesASlotOfAFullPipe) {
 
 TEST_F(PipeTest, LastWriterCloseWakesReadersWithFullKey) {
     open(abi::kO_NONBLOCK);
-    WakeRecorder rec(rd());
+    WakeRecorder rec(file_of(rd()));
     close_writer();
     EXPECT_EQ(rec.keys(), std::vector<PollMask>{kReleaseKey});
     EXPECT_EQ(mask_of(rd()), abi::kEPOLLHUP);

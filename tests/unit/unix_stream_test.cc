@@ -3,6 +3,7 @@
 // close, ECONNRESET, MSG_PEEK/MSG_WAITALL, sendto/recvfrom address arguments, wake-up keys,
 // and blocked senders/receivers woken from another thread. Expected values were measured on
 // Linux 6.18 (net/unix/af_unix.c) with small C probes.
+#include "wake_recorder.h"
 #include "eventpoll/unix_stream.h"
 
 #include <gtest/gtest.h>
@@ -64,48 +65,7 @@ long file_read(int fd, void* buf, size_t n) {
     return r.ok() ? static_cast<long>(r.value()) : -r.error_code();
 }
 
-// Records the keys of the wake-ups on the queue `fd`'s poll() hands over (one for a socket).
-class KeyLog {
-public:
-    explicit KeyLog(int fd) : file_(file_of(fd)) {
-        table_.log = this;
-        file_->poll(&table_.pt);
-    }
-    ~KeyLog() {
-        if (head_ != nullptr) head_->remove(wait_);
-    }
-    std::vector<PollMask> take() {
-        std::lock_guard<std::mutex> guard(mutex_);
-        std::vector<PollMask> out;
-        out.swap(keys_);
-        return out;
-    }
-
-private:
-    struct Table {
-        PollTable pt{&KeyLog::hook, ~0u};
-        KeyLog* log = nullptr;
-    };
-    static void hook(File&, WaitQueueHead& wq, PollTable& pt) {
-        KeyLog* log = reinterpret_cast<Table&>(pt).log;
-        log->head_ = &wq;
-        log->wait_.private_data = log;
-        wq.add(log->wait_);
-    }
-    static int record(WaitQueueEntry& wait, unsigned, int, PollMask key) {
-        auto* log = static_cast<KeyLog*>(wait.private_data);
-        std::lock_guard<std::mutex> guard(log->mutex_);
-        log->keys_.push_back(key);
-        return 1;
-    }
-
-    FileRef file_;  // keeps the socket, and so its queue, alive while hooked
-    Table table_;
-    WaitQueueEntry wait_{&KeyLog::record, nullptr};
-    WaitQueueHead* head_ = nullptr;
-    std::mutex mutex_;
-    std::vector<PollMask> keys_;
-};
+using test::WakeRecorder;
 
 class UnixStreamTest : public ::testing::Test {
 protected:
@@ -350,8 +310,8 @@ TEST_F(UnixStreamTest, SendtoRecvfromAddressArguments) {
 
 TEST_F(UnixStreamTest, WakeUpKeys) {
     open();
-    KeyLog at_a(a());
-    KeyLog at_b(b());
+    WakeRecorder at_a(file_of(a()));
+    WakeRecorder at_b(file_of(b()));
     ASSERT_EQ(send_(a(), "abc", 3), 3);
     EXPECT_EQ(at_b.take(), std::vector<PollMask>{kIn | abi::kEPOLLPRI | abi::kEPOLLRDBAND});
     EXPECT_TRUE(at_a.take().empty());
@@ -367,7 +327,7 @@ TEST_F(UnixStreamTest, WakeUpKeys) {
 
 TEST_F(UnixStreamTest, CloseWakesPeerWithNullKeyThenWriteSpace) {
     open();
-    KeyLog at_b(b());
+    WakeRecorder at_b(file_of(b()));
     ASSERT_EQ(send_(b(), "abc", 3), 3);  // charged to b, queued at a
     close_a();
     EXPECT_EQ(at_b.take(), (std::vector<PollMask>{0, kOut}));

@@ -126,6 +126,8 @@ private:
     friend int ep_loop_check_down(EventPoll& ep, int depth);
     friend int ep_upwards_depth(EventPoll& ep);
     friend bool ep_loop_check(EventPoll& ep, EventPoll& to);
+    friend bool ep_reverse_path_check(File& target);
+    friend bool ep_check_files_below(EventPoll& ep, int depth);
 
     void ref() { refcount_.fetch_add(1, std::memory_order_relaxed); }
     bool unref() { return refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
@@ -159,6 +161,10 @@ private:
     std::atomic<uint16_t> busy_poll_budget_{0};
     std::atomic<uint8_t> prefer_busy_poll_{0};
 };
+
+// Linux's reverse_path_check() for an insert of `target` (ep_loop_check.cc): false when the
+// new item gives some file too many wake-up paths.
+bool ep_reverse_path_check(File& target);
 
 inline EventPoll* as_eventpoll(File& file) {
     return file.kind() == FileKind::eventpoll ? static_cast<EventPoll*>(&file) : nullptr;

@@ -115,6 +115,11 @@ inline constexpr int kSHUT_RD = 0;
 inline constexpr int kSHUT_WR = 1;
 inline constexpr int kSHUT_RDWR = 2;
 
+// include/linux/errno.h (kernel-internal, never seen by a program): a blocking call that a
+// signal interrupted before it moved data. The syscall boundary turns it into a restart when
+// the handler has SA_RESTART, else into EINTR (eventpoll/restart.h).
+inline constexpr int kERESTARTSYS = 512;
+
 // include/uapi/linux/limits.h, fs/read_write.c
 inline constexpr int kPIPE_BUF = 4096;
 inline constexpr int kUIO_MAXIOV = 1024;
