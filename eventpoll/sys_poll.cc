@@ -106,7 +106,7 @@ long do_select(int nfds, unsigned long* in, unsigned long* out, unsigned long* e
     } free_sets{sets, stack_sets};
     unsigned long* res_in = sets;
     unsigned long* res_out = sets + words;
-    unsigned long* res_ex = sets + 2 * words;
+    unsigned long* res_ex = sets + 2 * static_cast<ptrdiff_t>(words);
     uint64_t deadline = deadline_after(timeout_ns);
     PollWaitSet waits;
     if (timeout_ns == 0) waits.stop_registering();
