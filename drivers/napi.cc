@@ -46,6 +46,19 @@ bool Napi::schedule() {
     return true;
 }
 
+bool Napi::claim() {
+    uint32_t idle = 0;
+    if (!state_.compare_exchange_strong(idle, 1, std::memory_order_acq_rel)) return false;
+    busy_polls.fetch_add(1, std::memory_order_relaxed);
+    if (irq_ != nullptr) irq_(*this, false);
+    return true;
+}
+
+void Napi::handoff() {
+    NapiRunner r = runner.load(std::memory_order_acquire);
+    if (r != nullptr) r(*this);
+}
+
 void Napi::complete() {
     state_.store(0, std::memory_order_release);
     if (irq_ != nullptr) irq_(*this, true);

@@ -1,10 +1,12 @@
 // Napi: a receive context after Linux's struct napi_struct (net/core/dev.c).
 //
 // A device queue's interrupt (a real IRQ, a TAP descriptor turning readable, a wire delivery)
-// calls schedule(), which marks the context and hands it to the runner once; the runner calls
-// poll(budget) until a poll does less than its budget, then complete() re-arms the interrupt. The
-// driver's poll must re-check its ring after re-arming (the race virtio documents) and schedule
-// again if work slipped in. Busy polling calls poll() directly from the thread that would sleep.
+// calls schedule(), which masks the source and hands the context to the runner once; the runner
+// calls poll(budget) again and again while a poll uses its whole budget. A poll that does less
+// has drained the queue: like Linux's napi_complete_done(), the driver's poll itself calls
+// complete() to clear the mark and re-arm the interrupt, then re-checks its ring (the race virtio
+// documents) and schedules again if work slipped in. Busy polling claim()s an idle context and
+// calls poll() from the thread that would otherwise sleep.
 //
 // Every context has a process-wide id (>= 1, as Linux's napi ids, which start above
 // MIN_NAPI_ID) so sockets can remember where their traffic arrives and eventpoll can spin it.
@@ -34,9 +36,14 @@ public:
     // From the interrupt side: masks the source and queues the context to the runner. Returns
     // false if it was already scheduled.
     bool schedule();
-    // From the runner, when a poll did less than its budget: clears the scheduled mark and
+    // From the driver's poll, when it did less than its budget: clears the scheduled mark and
     // unmasks the source.
     void complete();
+    // Busy poll: takes an idle context (masking its source) without the runner. False if it is
+    // scheduled already (the runner owns it). After a claimed poll that used its whole budget
+    // the caller hands it to the runner with handoff().
+    bool claim();
+    void handoff();
     int poll(int budget) { return poll_(*this, budget); }
     bool scheduled() const { return state_.load(std::memory_order_acquire) != 0; }
 
