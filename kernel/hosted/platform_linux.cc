@@ -68,10 +68,6 @@ std::atomic<uint32_t> timer_epoch{0};
 std::atomic<bool> timer_thread_started{false};
 
 void* timer_thread(void*) {
-    // Signals belong to the application's threads, never to ours.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     for (;;) {
         uint32_t seen = timer_epoch.load(std::memory_order_acquire);
         uint64_t next = timer_run_expired(monotonic_ns());
@@ -147,18 +143,42 @@ int reserve_fd_at(int fd) {
 
 void release_fd(int fd) { raw(SYS_close, fd); }
 
-void timer_deadline_changed() {
-    if (!timer_thread_started.exchange(true)) {
-        pthread_t thread;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&thread, &attr, timer_thread, nullptr) != 0) {
-            fprintf(stderr, "pollux: cannot start the timer thread\n");
-            abort();
-        }
-        pthread_attr_destroy(&attr);
+namespace {
+
+struct SpawnArgs {
+    void (*fn)(void*);
+    void* arg;
+};
+
+void* spawned_thread(void* p) {
+    // Signals belong to the application's threads, never to ours.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    SpawnArgs args = *static_cast<SpawnArgs*>(p);
+    delete static_cast<SpawnArgs*>(p);
+    args.fn(args.arg);
+    return nullptr;
+}
+
+}  // namespace
+
+void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name) {
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    auto* args = new SpawnArgs{fn, arg};
+    if (pthread_create(&thread, &attr, spawned_thread, args) != 0) {
+        fprintf(stderr, "pollux: cannot start the %s thread\n", name);
+        abort();
     }
+    pthread_setname_np(thread, name);
+    pthread_attr_destroy(&attr);
+}
+
+void timer_deadline_changed() {
+    if (!timer_thread_started.exchange(true)) spawn_kernel_thread([](void*) { timer_thread(nullptr); }, nullptr, "pollux-timer");
     timer_epoch.fetch_add(1, std::memory_order_acq_rel);
     futex_wake(timer_epoch, 1);
 }

@@ -24,6 +24,10 @@ WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t d
 void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();
+
+// Starts a thread of the core's own (timer service, net-rx) that runs fn(arg) and never
+// receives the application's signals. Stops the machine if it cannot.
+void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name);
 void yield();
 
 // Zeroed memory that is only backed when touched: the fd table reserves room for every

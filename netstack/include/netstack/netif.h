@@ -1,0 +1,49 @@
+// Interfaces: a NetDevice joined to an lwIP netif, with its addresses.
+#pragma once
+
+#include <cstdint>
+
+#include "drivers/net_device.h"
+#include "kstd/result.h"
+
+namespace pollux::net {
+
+struct Ip6Config {
+    uint8_t addr[16];
+    int prefix;  // lwIP treats static addresses as /64 on-link; other prefixes are accepted as given
+};
+
+struct IfaceConfig {
+    bool has_v4 = false;
+    uint32_t v4_addr = 0;     // network byte order, as in struct in_addr
+    uint32_t v4_netmask = 0;
+    uint32_t v4_gw = 0;
+    int n_v6 = 0;
+    Ip6Config v6[2];
+    bool v6_gw_set = false;
+    uint8_t v6_gw[16] = {};
+    bool dhcp = false;        // no static IPv4 address: ask DHCP
+    bool make_default = true;
+};
+
+// Parses "ADDR/PREFIX" (IPv4 or IPv6) into cfg, and "ADDR" for a gateway. EINVAL on anything
+// malformed; the caller reports which value it was.
+kstd::Result<void> parse_ip_prefix(const char* spec, IfaceConfig& cfg);
+kstd::Result<void> parse_gateway(const char* spec, IfaceConfig& cfg);
+
+// Joins dev to the stack and brings the interface up. Returns its interface index (>= 2; 1 is
+// loopback). The device must outlive the stack.
+kstd::Result<int> stack_add_device(NetDevice& dev, const IfaceConfig& cfg);
+
+// Declares two interfaces the two ends of one wire: traffic for an address of one is routed out
+// through the other, so two hosts in one process reach each other over the wire, not loopback.
+void stack_pair_wire(int ifindex_a, int ifindex_b);
+
+// Counters of one interface's glue: frames lwIP rejected at input (malformed, unknown protocol,
+// bad checksum) and frames that could not be sent.
+struct IfaceCounters {
+    uint64_t rx_frames = 0, rx_dropped = 0, tx_frames = 0, tx_dropped = 0;
+};
+IfaceCounters iface_counters(int ifindex);
+
+}  // namespace pollux::net

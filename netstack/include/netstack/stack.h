@@ -1,0 +1,46 @@
+// The network stack's core: one lwIP instance, its lock, its timers and its receive context.
+//
+// lwIP runs with NO_SYS=1, so it is one big critical section: every call into it, every NAPI
+// poll that feeds it, and every socket operation holds `stack_lock` (Linux's per-socket locks
+// would buy parallelism we cannot use on one vCPU; the hosted runtime's threads serialise here).
+// Lock order: stack_lock, then a wait queue's lock, then an eventpoll's lock (wake-ups run inside
+// lwIP callbacks). Never drop the last reference to a File while holding stack_lock: its
+// release may need eventpoll's mutex, which is taken before stack_lock by epoll_ctl's poll.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/annotations.h"
+#include "kernel/mutex.h"
+
+namespace pollux::net {
+
+extern Mutex stack_lock;
+
+// Holds stack_lock; on release, re-arms the lwIP timer if lwIP asked for an earlier one.
+class SCOPED_CAPABILITY StackGuard {
+public:
+    StackGuard() ACQUIRE(stack_lock);
+    ~StackGuard() RELEASE();
+    StackGuard(const StackGuard&) = delete;
+    StackGuard& operator=(const StackGuard&) = delete;
+};
+
+// Initialises lwIP, the loopback interface, the timer and the net-rx context. Idempotent and
+// thread-safe; every entry point of the socket layer calls it.
+void stack_init();
+
+// Counters of the receive context, for /proc-style reports and the busy-poll tests.
+struct StackCounters {
+    uint64_t napi_polls = 0;      // runner polls
+    uint64_t busy_poll_rounds = 0;  // polls made by busy-polling threads
+    uint64_t rx_frames = 0;
+    uint64_t rx_dropped = 0;      // frames lwIP refused (malformed, no memory)
+};
+StackCounters stack_counters();
+
+// Busy poll: polls the NAPI context `napi_id` once with `budget` from the calling thread, if
+// it is idle (not owned by the net-rx runner). Returns true if it polled.
+bool stack_busy_poll(unsigned napi_id, int budget);
+
+}  // namespace pollux::net

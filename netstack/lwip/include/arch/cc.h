@@ -1,0 +1,26 @@
+/* lwIP's compiler and platform definitions for Pollux. */
+#ifndef POLLUX_LWIP_ARCH_CC_H
+#define POLLUX_LWIP_ARCH_CC_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define LWIP_ERRNO_STDINCLUDE 1
+#define LWIP_TIMEVAL_PRIVATE 0
+#define BYTE_ORDER LITTLE_ENDIAN
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+void pollux_lwip_diag(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void pollux_lwip_assert_failed(const char* msg, const char* file, int line) __attribute__((noreturn));
+unsigned int pollux_lwip_rand(void);
+void pollux_lwip_assert_locked(void);
+#ifdef __cplusplus
+}
+#endif
+
+#define LWIP_PLATFORM_DIAG(x) do { pollux_lwip_diag x; } while (0)
+#define LWIP_PLATFORM_ASSERT(x) pollux_lwip_assert_failed(x, __FILE__, __LINE__)
+
+#endif

@@ -1,0 +1,120 @@
+// lwIP's configuration for Pollux: the raw API under our own socket layer, tuned for servers.
+//
+// NO_SYS=1: lwIP never creates threads or takes locks. Every call into it holds the stack
+// lock (netstack/stack.h), which LWIP_ASSERT_CORE_LOCKED checks in debug builds.
+#pragma once
+
+#define NO_SYS 1
+#define LWIP_TIMERS 1
+#define LWIP_NETCONN 0
+#define LWIP_SOCKET 0
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_CALLBACK_API 1
+
+// Memory: the heap and every pool come from the C allocator (the unikernel's kernel heap), so
+// the number of connections is bounded by memory, not by compile-time pool sizes. With these two,
+// MEMP_NUM_* only size statistics; 100 000 connections cost only their PCBs.
+#define MEM_LIBC_MALLOC 1
+#define MEMP_MEM_MALLOC 1
+#define MEM_ALIGNMENT 8
+#define MEM_USE_POOLS 0
+// Pool pbufs for what lwIP allocates itself (ARP replies, ICMP, TCP RSTs); received frames
+// arrive as the driver's own buffers (pbuf_custom), never copied into pool pbufs.
+#define PBUF_POOL_BUFSIZE 1536
+#define LWIP_SUPPORT_CUSTOM_PBUF 1
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 0
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_DHCP 1
+#define LWIP_IGMP 0
+#define LWIP_DNS 0
+#define LWIP_IPV6_MLD 1
+#define LWIP_IPV6_AUTOCONFIG 1
+#define LWIP_IPV6_DHCP6 0
+#define LWIP_IPV6_NUM_ADDRESSES 3
+#define LWIP_ND6_QUEUEING 1
+
+// Neighbour tables are fixed arrays: a server talks to its router and a few hosts on the link.
+#define ARP_TABLE_SIZE 64
+#define ARP_QUEUEING 1
+#define LWIP_ND6_NUM_NEIGHBORS 64
+#define LWIP_ND6_NUM_DESTINATIONS 64
+#define IP_REASS_MAX_PBUFS 128
+
+// Loopback (127.0.0.1, ::1 and a host's own addresses) as Linux has it.
+#define LWIP_NETIF_LOOPBACK 1
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_LOOPBACK_MAX_PBUFS 0
+
+// TCP, sized for servers. A window and send buffer of 512 KiB cover the bandwidth-delay product
+// of 10 Gbit/s at 400 us (a LAN, a VM host) and 1 Gbit/s at 4 ms; window scaling (shift 4)
+// announces them. Memory is only used while data is in flight, so an idle connection costs its
+// PCB alone.
+#define TCP_MSS 1460
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 4
+#define TCP_WND (512 * 1024)
+#define TCP_SND_BUF (512 * 1024)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+// Used only by lwIP's own socket layer (not built); our writability follows Linux (tcp_socket.cc).
+#define TCP_SNDLOWAT (32 * 1024)
+#define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 4)
+#define TCP_OVERSIZE TCP_MSS
+// Out-of-order segments are kept (lossy links would otherwise resend whole windows) and SACKed.
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_TCP_MAX_SACK_NUM 4
+#define LWIP_TCP_KEEPALIVE 1
+#define TCP_LISTEN_BACKLOG 1
+#define TCP_DEFAULT_LISTEN_BACKLOG 0xff  // listen() sets the real one (u16 after our patch)
+// Linux keeps TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN); lwIP's is 2 * TCP_MSL.
+#define TCP_MSL 30000UL
+#define SO_REUSE 1
+#define LWIP_SO_RCVBUF 0
+
+// Checksums are generated and checked in software unless the netif's device offloads them
+// (netif_set_checksum_ctrl per netif).
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define CHECKSUM_GEN_IP 1
+#define CHECKSUM_GEN_UDP 1
+#define CHECKSUM_GEN_TCP 1
+#define CHECKSUM_GEN_ICMP 1
+#define CHECKSUM_GEN_ICMP6 1
+#define CHECKSUM_CHECK_IP 1
+#define CHECKSUM_CHECK_UDP 1
+#define CHECKSUM_CHECK_TCP 1
+#define CHECKSUM_CHECK_ICMP 1
+#define CHECKSUM_CHECK_ICMP6 1
+
+#define LWIP_NETIF_STATUS_CALLBACK 0
+#define LWIP_NETIF_LINK_CALLBACK 0
+#define LWIP_NETIF_TX_SINGLE_PBUF 0
+#define LWIP_SINGLE_NETIF 0
+
+// Counters back /proc/net/snmp and the drop accounting of malformed input.
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0
+#define MIB2_STATS 1
+#define LINK_STATS 1
+#define ETHARP_STATS 1
+#define IP_STATS 1
+#define IPFRAG_STATS 1
+#define ICMP_STATS 1
+#define UDP_STATS 1
+#define TCP_STATS 1
+#define MEM_STATS 0
+#define MEMP_STATS 0
+#define SYS_STATS 0
+
+// Hooks into our port (netstack/lwip/port.h).
+#define LWIP_HOOK_FILENAME "pollux_lwip_hooks.h"
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) pollux_lwip_route4(src, dest)
+#define LWIP_HOOK_IP6_ROUTE(src, dest) pollux_lwip_route6(src, dest)
+#define LWIP_RAND() pollux_lwip_rand()
+#define LWIP_ASSERT_CORE_LOCKED() pollux_lwip_assert_locked()

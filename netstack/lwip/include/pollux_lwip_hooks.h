@@ -1,0 +1,25 @@
+/* Declarations of the hooks lwipopts.h names; defined in netstack/lwip/port.cc. C linkage:
+ * lwIP is C. */
+#ifndef POLLUX_LWIP_HOOKS_H
+#define POLLUX_LWIP_HOOKS_H
+
+#include "lwip/arch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct netif;
+struct ip4_addr;
+struct ip6_addr;
+
+/* Routes a packet to a host on a wire: the netif at the other end of the link owning dest, so
+ * that two hosts in one process talk over the wire rather than loopback. NULL: lwIP decides. */
+struct netif* pollux_lwip_route4(const struct ip4_addr* src, const struct ip4_addr* dest);
+struct netif* pollux_lwip_route6(const struct ip6_addr* src, const struct ip6_addr* dest);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
