@@ -8,13 +8,13 @@
 #include "eventpoll/fd_table.h"
 #include "eventpoll/restart.h"
 #include "eventpoll/sys.h"
+#include "eventpoll/sys_util.h"
 #include "kernel/platform.h"
 
 namespace pollux {
 
 namespace {
 
-long result_of(const kstd::Result<size_t>& r) { return r.ok() ? static_cast<long>(r.value()) : -r.error_code(); }
 
 // vfs_read()/vfs_write(): access mode first (EBADF), then whether the file has the
 // operation at all (EINVAL).
@@ -28,22 +28,6 @@ long check_write(File& file) {
     if ((file.mode() & FMODE_WRITE) == 0) return -EBADF;
     if (!file.can_write()) return -EINVAL;
     return 0;
-}
-
-// import_iovec(): at most UIO_MAXIOV segments, no negative lengths, and a total clamped to
-// MAX_RW_COUNT by shortening the tail, as rw_copy_check_uvector() does.
-long import_iovec(const IoVec* iov, int iovcnt, IoVec* out) {
-    if (iovcnt < 0 || iovcnt > abi::kUIO_MAXIOV) return -EINVAL;
-    if (iovcnt > 0 && iov == nullptr) return -EFAULT;
-    size_t total = 0;
-    for (int i = 0; i < iovcnt; ++i) {
-        size_t len = iov[i].len;
-        if (static_cast<long>(len) < 0) return -EINVAL;
-        if (len > static_cast<size_t>(abi::kMAX_RW_COUNT) - total) len = static_cast<size_t>(abi::kMAX_RW_COUNT) - total;
-        out[i] = IoVec{iov[i].base, len};
-        total += len;
-    }
-    return static_cast<long>(total);
 }
 
 long do_readv(int fd, const IoVec* iov, int iovcnt) {
@@ -184,6 +168,22 @@ long sys_ioctl(int fd, unsigned long cmd, unsigned long arg) {
         return r.ok() ? r.value() : -r.error_code();
     }
     }
+}
+
+// import_iovec(): at most UIO_MAXIOV segments, no negative lengths, and a total clamped to
+// MAX_RW_COUNT by shortening the tail, as rw_copy_check_uvector() does.
+long import_iovec(const IoVec* iov, int iovcnt, IoVec* out) {
+    if (iovcnt < 0 || iovcnt > abi::kUIO_MAXIOV) return -EINVAL;
+    if (iovcnt > 0 && iov == nullptr) return -EFAULT;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; ++i) {
+        size_t len = iov[i].len;
+        if (static_cast<long>(len) < 0) return -EINVAL;
+        if (len > static_cast<size_t>(abi::kMAX_RW_COUNT) - total) len = static_cast<size_t>(abi::kMAX_RW_COUNT) - total;
+        out[i] = IoVec{iov[i].base, len};
+        total += len;
+    }
+    return static_cast<long>(total);
 }
 
 }  // namespace pollux

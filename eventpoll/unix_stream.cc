@@ -20,19 +20,18 @@ namespace pollux {
 
 namespace {
 
-// include/linux/socket.h, include/linux/net.h, include/uapi/asm-generic/sockios.h
-constexpr int kMSG_OOB = 0x1;
-constexpr int kMSG_PEEK = 0x2;
-constexpr int kMSG_WAITALL = 0x100;
-constexpr int kSOCK_TYPE_MASK = 0xf;
-constexpr int kSOCK_MAX = 11;
-constexpr int kAF_INET = 2;
-constexpr int kAF_INET6 = 10;
-constexpr int kAF_NETLINK = 16;
-constexpr int kAF_PACKET = 17;
-constexpr int kNPROTO = 46;
-constexpr unsigned kSockaddrStorageSize = 128;
-constexpr unsigned long kSIOCOUTQ = 0x5411;  // TIOCOUTQ
+using abi::kAF_INET;
+using abi::kAF_INET6;
+using abi::kAF_NETLINK;
+using abi::kAF_PACKET;
+using abi::kMSG_OOB;
+using abi::kMSG_PEEK;
+using abi::kMSG_WAITALL;
+using abi::kNPROTO;
+using abi::kSOCK_MAX;
+using abi::kSOCK_TYPE_MASK;
+using abi::kSockaddrStorageSize;
+constexpr unsigned long kSIOCOUTQ = 0x5411;  // TIOCOUTQ, include/uapi/asm-generic/sockios.h
 
 constexpr PollMask kReadable = abi::kEPOLLIN | abi::kEPOLLRDNORM;
 constexpr PollMask kWritable = abi::kEPOLLOUT | abi::kEPOLLWRNORM | abi::kEPOLLWRBAND;
@@ -188,12 +187,12 @@ int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
 }  // namespace
 
 UnixStreamSocket::UnixStreamSocket(UnixStreamPair& pair, UnixSock& sk, int flags)
-    : File(FileKind::unix_stream, FMODE_READ | FMODE_WRITE, flags), pair_(pair), sk_(sk) {}
+    : Socket(FileKind::unix_stream, flags), pair_(pair), sk_(sk) {}
 
 // unix_stream_sendmsg().
-kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, unsigned namelen) {
+kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
     if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
-    if (namelen != 0) return kstd::err(EISCONN);  // a destination on a connected stream
+    if (to != nullptr && to->len != 0) return kstd::err(EISCONN);  // a destination on a connected stream
     bool nosignal = (flags & abi::kMSG_NOSIGNAL) != 0;
     if ((sk_.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) {
         if (!nosignal) platform::raise_sigpipe();
@@ -230,8 +229,9 @@ kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, unsigned
 
 // unix_stream_read_generic() with unix_stream_read_actor(). Returns what was copied; an
 // error (or EOF's 0) only when nothing was.
-kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags) {
+kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags, SockAddr* from, int* /*msg_flags*/) {
     if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
+    if (from != nullptr) from->len = 0;  // a socketpair's peer is unnamed: msg_namelen = 0
     size_t size = to.remaining();
     // sock_rcvlowat(): SO_RCVLOWAT is 1, MSG_WAITALL wants everything, and never 0 (so an
     // empty recv() on an empty queue waits or fails with EAGAIN, as on Linux).
@@ -347,13 +347,12 @@ PollMask UnixStreamSocket::poll(PollTable* pt) {
     return mask;
 }
 
-kstd::Result<size_t> UnixStreamSocket::read(IoIter& to, bool nonblock) {
-    if (to.remaining() == 0) return size_t{0};  // sock_read_iter(): "Match SYS5 behaviour"
-    return recvmsg(to, nonblock ? abi::kMSG_DONTWAIT : 0);
-}
-
-kstd::Result<size_t> UnixStreamSocket::write(IoIter& from, bool nonblock) {
-    return sendmsg(from, nonblock ? abi::kMSG_DONTWAIT : 0);
+// unix_getname() on an unnamed socketpair end: just the family.
+kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool /*peer*/) {
+    uint16_t family = abi::kAF_UNIX;
+    std::memcpy(out.data, &family, sizeof(family));
+    out.len = sizeof(family);
+    return {};
 }
 
 // unix_ioctl(): SIOCINQ (FIONREAD) counts unread bytes, SIOCOUTQ what we have in flight.
@@ -393,16 +392,6 @@ void UnixStreamSocket::release() {
 }
 
 namespace {
-
-// sockfd_lookup(): EBADF, then ENOTSOCK.
-long lookup_socket(int fd, FileRef& file) {
-    file = FdTable::instance().get(fd);
-    if (!file) return -EBADF;
-    if (file->kind() != FileKind::unix_stream) return -ENOTSOCK;
-    return 0;
-}
-
-long result_of(const kstd::Result<size_t>& r) { return r.ok() ? static_cast<long>(r.value()) : -r.error_code(); }
 
 // __sock_create() and unix_create(): why no pair can be made, or 0. AF_UNIX refuses a
 // protocol other than 0/PF_UNIX (EPROTONOSUPPORT), then a type it has no ops for
@@ -470,49 +459,6 @@ long sys_socketpair(int domain, int type, int protocol, int* sv) {
     platform::release_fd(fd1);
     if (fd2 >= 0) platform::release_fd(fd2);
     return -error;
-}
-
-long sys_shutdown(int fd, int how) {
-    FileRef file;
-    if (long r = lookup_socket(fd, file); r < 0) return r;
-    kstd::Result<void> r = static_cast<UnixStreamSocket&>(*file).shutdown(how);
-    return r.ok() ? 0 : -r.error_code();
-}
-
-// __sys_sendto(): move_addr_to_kernel() takes an int length of at most sockaddr_storage.
-long sys_sendto(int fd, const void* buf, size_t len, int flags, const void* addr, unsigned addrlen) {
-    if (len > static_cast<size_t>(abi::kMAX_RW_COUNT)) len = static_cast<size_t>(abi::kMAX_RW_COUNT);
-    FileRef file;
-    if (long r = lookup_socket(fd, file); r < 0) return r;
-    unsigned namelen = 0;
-    if (addr != nullptr) {
-        if (static_cast<int>(addrlen) < 0 || addrlen > kSockaddrStorageSize) return -EINVAL;
-        namelen = addrlen;
-    }
-    if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
-    IoVec seg{const_cast<void*>(buf), len};
-    IoIter it(&seg, 1);
-    return restart_syscall([&] { return result_of(static_cast<UnixStreamSocket&>(*file).sendmsg(it, flags, namelen)); });
-}
-
-// __sys_recvfrom(): the data is consumed before the address is written back; a socketpair's
-// peer has no address, so move_addr_to_user() stores a length of 0.
-long sys_recvfrom(int fd, void* buf, size_t len, int flags, void* addr, unsigned* addrlen) {
-    if (len > static_cast<size_t>(abi::kMAX_RW_COUNT)) len = static_cast<size_t>(abi::kMAX_RW_COUNT);
-    FileRef file;
-    if (long r = lookup_socket(fd, file); r < 0) return r;
-    if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
-    IoVec seg{buf, len};
-    IoIter it(&seg, 1);
-    long got = restart_syscall([&] { return result_of(static_cast<UnixStreamSocket&>(*file).recvmsg(it, flags)); });
-    if (got < 0 || addr == nullptr) return got;
-    if (addrlen == nullptr) return -EFAULT;
-    int ulen;
-    std::memcpy(&ulen, addrlen, sizeof(ulen));
-    if (ulen < 0) return -EINVAL;
-    unsigned zero = 0;
-    std::memcpy(addrlen, &zero, sizeof(zero));
-    return got;
 }
 
 }  // namespace pollux

@@ -39,7 +39,7 @@ inline void poll_wait(File& file, WaitQueueHead& wq, PollTable* pt) {
     if (pt != nullptr && pt->qproc != nullptr) pt->qproc(file, wq, *pt);
 }
 
-enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream };
+enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet };
 
 // Linux's f_mode bits that matter to us.
 inline constexpr uint8_t FMODE_READ = 1;
@@ -74,6 +74,8 @@ public:
     // is only kept by files with a fasync operation (fs/fcntl.c: setfl()).
     virtual bool allows_odirect() const { return false; }
     virtual bool has_fasync() const { return false; }
+    // The NAPI context this file's traffic last arrived on (sockets), for busy polling; 0: none.
+    virtual unsigned napi_id() const { return 0; }
     // Extra lines for introspection (eventpoll prints its interest list here).
     virtual void show_fdinfo(Printer& out);
 

@@ -8,6 +8,7 @@
 // hosted shim static_asserts that they equal libc's.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace pollux::abi {
@@ -104,16 +105,83 @@ struct Itimerspec {
     Timespec it_value;
 };
 
-// include/linux/socket.h, net.h
+// include/linux/socket.h, net.h, uapi/linux/in.h, in6.h, tcp.h, asm-generic/socket.h
+inline constexpr int kAF_UNSPEC = 0;
 inline constexpr int kAF_UNIX = 1;
+inline constexpr int kAF_INET = 2;
+inline constexpr int kAF_INET6 = 10;
+inline constexpr int kAF_NETLINK = 16;
+inline constexpr int kAF_PACKET = 17;
+inline constexpr int kNPROTO = 46;
 inline constexpr int kSOCK_STREAM = 1;
+inline constexpr int kSOCK_DGRAM = 2;
+inline constexpr int kSOCK_RAW = 3;
+inline constexpr int kSOCK_TYPE_MASK = 0xf;
+inline constexpr int kSOCK_MAX = 11;
 inline constexpr int kSOCK_NONBLOCK = kO_NONBLOCK;
 inline constexpr int kSOCK_CLOEXEC = kO_CLOEXEC;
+inline constexpr unsigned kSockaddrStorageSize = 128;
+inline constexpr int kSOMAXCONN = 4096;
+inline constexpr int kMSG_OOB = 0x1;
+inline constexpr int kMSG_PEEK = 0x2;
+inline constexpr int kMSG_CTRUNC = 0x8;
+inline constexpr int kMSG_TRUNC = 0x20;
 inline constexpr int kMSG_DONTWAIT = 0x40;
+inline constexpr int kMSG_WAITALL = 0x100;
 inline constexpr int kMSG_NOSIGNAL = 0x4000;
+inline constexpr int kMSG_MORE = 0x8000;
+inline constexpr int kMSG_CMSG_CLOEXEC = 0x40000000;
 inline constexpr int kSHUT_RD = 0;
 inline constexpr int kSHUT_WR = 1;
 inline constexpr int kSHUT_RDWR = 2;
+inline constexpr int kIPPROTO_IP = 0;
+inline constexpr int kIPPROTO_TCP = 6;
+inline constexpr int kIPPROTO_UDP = 17;
+inline constexpr int kIPPROTO_IPV6 = 41;
+inline constexpr int kSOL_SOCKET = 1;
+inline constexpr int kSO_REUSEADDR = 2;
+inline constexpr int kSO_TYPE = 3;
+inline constexpr int kSO_ERROR = 4;
+inline constexpr int kSO_BROADCAST = 6;
+inline constexpr int kSO_SNDBUF = 7;
+inline constexpr int kSO_RCVBUF = 8;
+inline constexpr int kSO_KEEPALIVE = 9;
+inline constexpr int kSO_LINGER = 13;
+inline constexpr int kSO_REUSEPORT = 15;
+inline constexpr int kSO_RCVLOWAT = 18;
+inline constexpr int kSO_SNDLOWAT = 19;
+inline constexpr int kSO_RCVTIMEO_OLD = 20;
+inline constexpr int kSO_SNDTIMEO_OLD = 21;
+inline constexpr int kSO_ACCEPTCONN = 30;
+inline constexpr int kSO_PROTOCOL = 38;
+inline constexpr int kSO_DOMAIN = 39;
+inline constexpr int kSO_BUSY_POLL = 46;
+inline constexpr int kSO_INCOMING_NAPI_ID = 56;
+inline constexpr int kSO_PREFER_BUSY_POLL = 69;
+inline constexpr int kSO_BUSY_POLL_BUDGET = 70;
+inline constexpr int kTCP_NODELAY = 1;
+inline constexpr int kTCP_MAXSEG = 2;
+inline constexpr int kTCP_KEEPIDLE = 4;
+inline constexpr int kTCP_KEEPINTVL = 5;
+inline constexpr int kTCP_KEEPCNT = 6;
+inline constexpr int kIP_TOS = 1;
+inline constexpr int kIP_TTL = 2;
+inline constexpr int kIPV6_V6ONLY = 26;
+
+struct Linger {
+    int l_onoff;
+    int l_linger;
+};
+
+struct MsgHdr {  // layout of struct msghdr on x86_64
+    void* msg_name;
+    unsigned msg_namelen;
+    void* msg_iov;
+    size_t msg_iovlen;
+    void* msg_control;
+    size_t msg_controllen;
+    int msg_flags;
+};
 
 // include/linux/errno.h (kernel-internal, never seen by a program): a blocking call that a
 // signal interrupted before it moved data. The syscall boundary turns it into a restart when

@@ -45,6 +45,18 @@ long sys_pipe2(int* fds, int flags);
 long sys_pipe(int* fds);
 long sys_socketpair(int domain, int type, int protocol, int* sv);
 long sys_shutdown(int fd, int how);
+long sys_socket(int family, int type, int protocol);
+long sys_bind(int fd, const void* addr, int addrlen);
+long sys_connect(int fd, const void* addr, int addrlen);
+long sys_listen(int fd, int backlog);
+long sys_accept(int fd, void* addr, unsigned* addrlen);
+long sys_accept4(int fd, void* addr, unsigned* addrlen, int flags);
+long sys_getsockname(int fd, void* addr, unsigned* addrlen);
+long sys_getpeername(int fd, void* addr, unsigned* addrlen);
+long sys_setsockopt(int fd, int level, int name, const void* val, int len);
+long sys_getsockopt(int fd, int level, int name, void* val, unsigned* len);
+long sys_sendmsg(int fd, const abi::MsgHdr* msg, int flags);
+long sys_recvmsg(int fd, abi::MsgHdr* msg, int flags);
 long sys_sendto(int fd, const void* buf, size_t len, int flags, const void* addr, unsigned addrlen);
 long sys_recvfrom(int fd, void* buf, size_t len, int flags, void* addr, unsigned* addrlen);
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "eventpoll/file.h"
+#include "eventpoll/socket.h"
 #include "eventpoll/wait_queue.h"
 #include "kernel/mutex.h"
 #include "kernel/spin_lock.h"
@@ -54,26 +55,20 @@ struct UnixSock {
     UnixSock* peer = nullptr;                       // unix_peer(), fixed for a socketpair
 };
 
-class UnixStreamSocket final : public File {
+class UnixStreamSocket final : public Socket {
 public:
     UnixStreamSocket(UnixStreamPair& pair, UnixSock& sk, int flags);
 
     PollMask poll(PollTable* pt) override;
-    bool can_read() const override { return true; }
-    bool can_write() const override { return true; }
-    bool has_fasync() const override { return true; }
-    // read()/write() are recvmsg()/sendmsg() with MSG_DONTWAIT for a nonblocking call, as
-    // sock_read_iter()/sock_write_iter(); a write never has MSG_NOSIGNAL.
-    kstd::Result<size_t> read(IoIter& to, bool nonblock) override;
-    kstd::Result<size_t> write(IoIter& from, bool nonblock) override;
     kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
 
     // unix_stream_sendmsg() / unix_stream_recvmsg(); flags are MSG_* (MSG_DONTWAIT already
-    // added for a nonblocking file by the caller); namelen is the destination's length.
-    kstd::Result<size_t> sendmsg(IoIter& from, int flags, unsigned namelen = 0);
-    kstd::Result<size_t> recvmsg(IoIter& to, int flags);
+    // added for a nonblocking file by the caller). A socketpair has no addresses to give.
+    kstd::Result<size_t> sendmsg(IoIter& from, int flags, const SockAddr* to) override;
+    kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
     // unix_shutdown(): how is SHUT_RD, SHUT_WR or SHUT_RDWR.
-    kstd::Result<void> shutdown(int how);
+    kstd::Result<void> shutdown(int how) override;
+    kstd::Result<void> getname(SockAddr& out, bool peer) override;
 
     UnixSock& sock() { return sk_; }
 
