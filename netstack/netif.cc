@@ -61,10 +61,13 @@ void Iface::receive(RxBuf* buf) {
         return;
     }
     ++counters.rx_frames;
+    stack_lock_held();  // drivers deliver from NAPI polls, which run under the lock
+    current_rx_napi_id = buf->napi_id;
     if (nif.input(p, &nif) != ERR_OK) {
         ++counters.rx_dropped;
         pbuf_free(p);
     }
+    current_rx_napi_id = 0;
 }
 
 err_t link_output(struct netif* nif, pbuf* p) {

@@ -17,12 +17,14 @@
 namespace pollux::net {
 
 Mutex stack_lock;
+unsigned current_rx_napi_id = 0;
 
 namespace {
 
 constexpr int kNapiBudget = 64;  // NAPI_POLL_WEIGHT
 
 std::atomic<int> init_state{0};  // 0 none, 1 running, 2 done
+void (*platform_bringup)() = nullptr;
 uint64_t lwip_deadline GUARDED_BY(stack_lock) = 0;  // when the lwIP timer is armed for; 0: not
 
 void lwip_timer_fired(Timer&);
@@ -111,7 +113,10 @@ void stack_init() {
     napi_set_runner(runner_enqueue);
     platform::spawn_kernel_thread(net_rx_thread, nullptr, "pollux-net-rx");
     init_state.store(2, std::memory_order_release);
+    if (platform_bringup != nullptr) platform_bringup();
 }
+
+void stack_set_bringup(void (*bringup)()) { platform_bringup = bringup; }
 
 StackCounters stack_counters() {
     StackCounters c;

@@ -38,6 +38,30 @@ public:
         });
     }
 
+    // The next contiguous stretch of the caller's buffers, at most max bytes, without moving past
+    // it: lets a protocol copy straight from the caller's memory (tcp_write() copies once).
+    // Returns 0 at the end or at a fault (then faulted() is true).
+    size_t peek(size_t max, void** ptr) {
+        while (seg_ < count_ && segs_[seg_].len == offset_) {
+            ++seg_;
+            offset_ = 0;
+        }
+        if (seg_ == count_ || max == 0) return 0;
+        const IoVec& seg = segs_[seg_];
+        if (seg.base == nullptr) {
+            faulted_ = true;
+            return 0;
+        }
+        *ptr = static_cast<char*>(seg.base) + offset_;
+        size_t len = seg.len - offset_;
+        return len < max ? len : max;
+    }
+    // Moves past n bytes that peek() handed out.
+    void advance(size_t n) {
+        offset_ += n;
+        remaining_ -= n;
+    }
+
 private:
     template <typename Copy>
     size_t walk(size_t n, Copy copy) {

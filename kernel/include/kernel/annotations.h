@@ -18,3 +18,4 @@
 #define REQUIRES(...) PX_ATTR(requires_capability(__VA_ARGS__))
 #define EXCLUDES(...) PX_ATTR(locks_excluded(__VA_ARGS__))
 #define NO_THREAD_SAFETY_ANALYSIS PX_ATTR(no_thread_safety_analysis)
+#define ASSERT_CAPABILITY(x) PX_ATTR(assert_capability(x))

@@ -17,6 +17,10 @@ namespace pollux::net {
 
 extern Mutex stack_lock;
 
+// For code lwIP calls back into (it only ever runs with stack_lock held): tells the
+// thread-safety analysis so.
+inline void stack_lock_held() ASSERT_CAPABILITY(stack_lock) {}
+
 // Holds stack_lock; on release, re-arms the lwIP timer if lwIP asked for an earlier one.
 class SCOPED_CAPABILITY StackGuard {
 public:
@@ -26,9 +30,17 @@ public:
     StackGuard& operator=(const StackGuard&) = delete;
 };
 
+// The NAPI context whose frame lwIP is processing, so sockets can remember where their traffic
+// arrives (sk_mark_napi_id); 0 for packets that came from no device (loopback).
+extern unsigned current_rx_napi_id GUARDED_BY(stack_lock);
+
 // Initialises lwIP, the loopback interface, the timer and the net-rx context. Idempotent and
 // thread-safe; every entry point of the socket layer calls it.
 void stack_init();
+
+// The platform's network bring-up (hosted: the NIC the environment names), run once by the
+// first stack_init() after lwIP is up. Registered before any socket exists.
+void stack_set_bringup(void (*bringup)());
 
 // Counters of the receive context, for /proc-style reports and the busy-poll tests.
 struct StackCounters {

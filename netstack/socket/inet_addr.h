@@ -1,0 +1,34 @@
+// Socket addresses <-> lwIP addresses, with the checks Linux's inet and inet6 code makes.
+#pragma once
+
+#include <cstdint>
+
+#include "eventpoll/socket.h"
+#include "kstd/result.h"
+#include "lwip/ip_addr.h"
+
+namespace pollux::net {
+
+struct Endpoint {
+    ip_addr_t ip;
+    uint16_t port = 0;  // host byte order
+};
+
+// A bind/connect/sendto address for a socket of `family`. Checks the length and family as
+// inet_bind()/inet6_bind()/tcp_v4_connect() do: short → EINVAL, wrong family → EAFNOSUPPORT
+// (AF_UNSPEC with INADDR_ANY is accepted by an AF_INET bind). A v4-mapped IPv6 address becomes
+// IPv4; with v6only that is refused (`mapped_error`: EINVAL for bind, ENETUNREACH for connect).
+kstd::Result<Endpoint> endpoint_from(const SockAddr& addr, int family, bool v6only, int mapped_error,
+                                     bool accept_unspec_any);
+
+// The sockaddr a socket of `family` reports for ip:port (IPv4 peers of an AF_INET6 socket as
+// v4-mapped ::ffff:a.b.c.d).
+void sockaddr_from(const ip_addr_t& ip, uint16_t port, int family, SockAddr& out);
+
+// True if ip is one of this host's addresses (or loopback, or any): bind's EADDRNOTAVAIL check.
+bool is_local_address(const ip_addr_t& ip);
+
+// lwIP's err_t as Linux's errno for socket calls.
+int errno_from_lwip(int8_t err);
+
+}  // namespace pollux::net

@@ -1,0 +1,49 @@
+// Socket-level options shared by TCP and UDP sockets (Linux's sk_setsockopt/sk_getsockopt).
+#pragma once
+
+#include <cstdint>
+
+#include "eventpoll/linux_abi.h"
+#include "kstd/result.h"
+
+namespace pollux::net {
+
+struct SockOpts {
+    bool reuseaddr = false;
+    bool reuseport = false;  // accepted and reported; lwIP has no SO_REUSEPORT balancing
+    bool keepalive = false;
+    bool broadcast = false;
+    bool nodelay = false;
+    bool v6only = false;
+    abi::Linger linger{0, 0};
+    int rcvbuf = 0;  // as getsockopt reports it (Linux doubles what setsockopt asked)
+    int sndbuf = 0;
+    uint64_t rcvtimeo_ns = 0;  // 0: block forever
+    uint64_t sndtimeo_ns = 0;
+    unsigned busy_poll_usecs = 0;
+    bool prefer_busy_poll = false;
+    unsigned busy_poll_budget = 0;
+    int keepidle = 7200, keepintvl = 75, keepcnt = 9;  // net.ipv4.tcp_keepalive_*
+    int tos = 0;
+    int ttl = 64;
+};
+
+// What SOL_SOCKET reads about the socket itself.
+struct SockInfo {
+    int family, type, protocol;
+    bool listening;
+    unsigned napi_id;
+};
+
+// SOL_SOCKET setsockopt. ENOPROTOOPT for options we do not have.
+kstd::Result<void> sol_socket_set(SockOpts& o, int name, const void* val, unsigned len);
+// SOL_SOCKET getsockopt except SO_ERROR (the socket takes its own error).
+kstd::Result<void> sol_socket_get(const SockOpts& o, const SockInfo& info, int name, void* val, unsigned* len);
+// Copies an option value out as sock_getsockopt() does: truncated to the caller's length,
+// the length written back.
+kstd::Result<void> put_opt(void* val, unsigned* len, const void* v, unsigned lv);
+kstd::Result<void> put_int(void* val, unsigned* len, int v);
+// Reads an int option (optlen < sizeof(int): EINVAL).
+kstd::Result<int> get_int(const void* val, unsigned len);
+
+}  // namespace pollux::net
