@@ -176,7 +176,6 @@ kstd::Result<void> TcpSocket::shutdown(int how) {
         if ((bits & kRcvShutdown) != 0) {  // a listener stops listening: tcp_disconnect()
             tcp_pcb* pcb = pcb_;
             detach();
-            tcp_accept(pcb, nullptr);
             tcp_close(pcb);
             listening_ = false;
             bound_ = false;

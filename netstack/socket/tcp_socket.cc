@@ -150,7 +150,7 @@ void TcpSocket::on_recv(pbuf* p) {
     for (pbuf* q = p; q != nullptr;) {
         pbuf* next = q->next;
         if (next != nullptr) {
-            pbuf_ref(next);  // each pbuf of our queue holds its own reference
+            // The chain's hold on `next` becomes our queue's: each queued pbuf is freed alone.
             q->next = nullptr;
             q->tot_len = q->len;
         }
@@ -232,6 +232,11 @@ void TcpSocket::detach() {
     if (pcb_ == nullptr) return;
     remember_names();
     tcp_arg(pcb_, nullptr);
+    if (pcb_->state == LISTEN) {
+        tcp_accept(pcb_, nullptr);
+        pcb_ = nullptr;
+        return;
+    }
     tcp_recv(pcb_, nullptr);
     tcp_sent(pcb_, nullptr);
     tcp_err(pcb_, nullptr);
@@ -471,7 +476,6 @@ void TcpSocket::release() {
             acceptq_len_ = 0;
             tcp_pcb* pcb = pcb_;
             detach();
-            tcp_accept(pcb, nullptr);
             tcp_close(pcb);
             listening_ = false;
         } else if (pcb_ != nullptr) {

@@ -1,5 +1,5 @@
 // Hosted shim: the file types Pollux implements (eventfd, timerfd, pipes, AF_UNIX stream
-// pairs) and the socket calls on them. Other socket families and types go to the host.
+// pairs). The socket calls are in shim_socket.cc.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -48,36 +48,6 @@ int socketpair(int domain, int type, int protocol, int sv[2]) {
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (domain != AF_UNIX || base != SOCK_STREAM) return static_cast<int>(host(SYS_socketpair, domain, type, protocol, sv));
     return static_cast<int>(ret(pollux::sys_socketpair(domain, type, protocol, sv)));
-}
-
-int shutdown(int fd, int how) {
-    if (!ours(fd)) return static_cast<int>(host(SYS_shutdown, fd, how));
-    return static_cast<int>(ret(pollux::sys_shutdown(fd, how)));
-}
-
-ssize_t sendto(int fd, const void* buf, size_t len, int flags, const struct sockaddr* addr, socklen_t addrlen) {
-    if (!ours(fd)) return host(SYS_sendto, fd, buf, len, flags, addr, addrlen);
-    return ret(pollux::sys_sendto(fd, buf, len, flags, addr, addrlen));
-}
-
-ssize_t send(int fd, const void* buf, size_t len, int flags) { return sendto(fd, buf, len, flags, nullptr, 0); }
-
-ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* addr, socklen_t* addrlen) {
-    if (!ours(fd)) return host(SYS_recvfrom, fd, buf, len, flags, addr, addrlen);
-    return ret(pollux::sys_recvfrom(fd, buf, len, flags, addr, addrlen));
-}
-
-ssize_t recv(int fd, void* buf, size_t len, int flags) { return recvfrom(fd, buf, len, flags, nullptr, nullptr); }
-
-ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
-    if (len > buflen) abort();
-    return recv(fd, buf, len, flags);
-}
-
-ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, struct sockaddr* addr,
-                       socklen_t* addrlen) {
-    if (len > buflen) abort();
-    return recvfrom(fd, buf, len, flags, addr, addrlen);
 }
 
 }  // extern "C"
