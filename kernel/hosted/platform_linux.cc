@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -19,6 +20,7 @@
 #include <cstdlib>
 
 #include "kernel/platform.h"
+#include "kernel/spin_lock.h"
 #include "kernel/timer.h"
 
 namespace pollux::platform {
@@ -114,13 +116,67 @@ void* reserve_zeroed(size_t bytes) {
     return p;
 }
 
+// POLLUX_FD_NUMBERS=private: Pollux numbers its descriptors in a space of its own, without host
+// placeholders. Only for programs that call the sys_* functions directly and never hand those
+// numbers to the host (the two-host network tests, which need more descriptors than the host's
+// RLIMIT_NOFILE allows); the shim needs the shared space.
+namespace {
+
+constexpr int kPrivateFdLimit = 1 << 20;
+
+bool private_numbers() {
+    static const bool on = [] {
+        const char* v = getenv("POLLUX_FD_NUMBERS");
+        return v != nullptr && strcmp(v, "private") == 0;
+    }();
+    return on;
+}
+
+struct PrivateFds {
+    SpinLock lock;
+    uint64_t words[kPrivateFdLimit / 64] GUARDED_BY(lock) = {7};  // 0, 1 and 2 are the host's stdio
+
+    int take(int min_fd) {
+        LockGuard guard(lock);
+        for (int w = min_fd / 64; w < kPrivateFdLimit / 64; ++w) {
+            uint64_t free_bits = ~words[w];
+            if (w == min_fd / 64) free_bits &= ~uint64_t{0} << (min_fd % 64);
+            if (free_bits == 0) continue;
+            int bit = __builtin_ctzll(free_bits);
+            words[w] |= uint64_t{1} << bit;
+            return w * 64 + bit;
+        }
+        return -EMFILE;
+    }
+    int take_at(int fd) {
+        if (fd < 0 || fd >= kPrivateFdLimit) return -EBADF;
+        LockGuard guard(lock);
+        words[fd / 64] |= uint64_t{1} << (fd % 64);
+        return fd;
+    }
+    void give(int fd) {
+        if (fd < 0 || fd >= kPrivateFdLimit) return;
+        LockGuard guard(lock);
+        words[fd / 64] &= ~(uint64_t{1} << (fd % 64));
+    }
+};
+
+PrivateFds& private_fds() {
+    static PrivateFds* fds = new PrivateFds;
+    return *fds;
+}
+
+}  // namespace
+
 int fd_limit() {
+    if (private_numbers()) return kPrivateFdLimit;
     struct rlimit lim;
     if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
     return lim.rlim_cur > 0x7fffffff ? 0x7fffffff : static_cast<int>(lim.rlim_cur);
 }
 
 int fd_capacity() {
+    if (private_numbers()) return kPrivateFdLimit;
     // fs.nr_open caps every process's descriptor numbers: reserving that many slots means a
     // later setrlimit() can never outgrow the table.
     long cap = 1 << 20;
@@ -132,16 +188,24 @@ int fd_capacity() {
 }
 
 int reserve_fd(int min_fd) {
+    if (private_numbers()) return private_fds().take(min_fd);
     long r = raw(SYS_fcntl, placeholder(), F_DUPFD_CLOEXEC, min_fd);
     return static_cast<int>(r);
 }
 
 int reserve_fd_at(int fd) {
+    if (private_numbers()) return private_fds().take_at(fd);
     long r = raw(SYS_dup3, placeholder(), fd, O_CLOEXEC);
     return static_cast<int>(r);
 }
 
-void release_fd(int fd) { raw(SYS_close, fd); }
+void release_fd(int fd) {
+    if (private_numbers()) {
+        private_fds().give(fd);
+        return;
+    }
+    raw(SYS_close, fd);
+}
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include "tcp_socket.h"
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -376,62 +377,23 @@ kstd::Result<FileRef> TcpSocket::accept(int flags, bool nonblock) {
     }
 }
 
-// __inet_stream_connect().
+// __inet_stream_connect(): starting the connection and the first look at its state happen
+// under one hold of the lock, so a nonblocking connect always says EINPROGRESS first.
 kstd::Result<void> TcpSocket::connect(const SockAddr& addr, bool nonblock) {
     int err = 0;
-    {
-        StackGuard guard;
-        if (addr.len < sizeof(uint16_t)) return kstd::err(EINVAL);
-        uint16_t sa_family;
-        std::memcpy(&sa_family, addr.data, sizeof(sa_family));
-        if (sa_family == abi::kAF_UNSPEC) {  // disconnect: tcp_disconnect()
-            if (pcb_ != nullptr && !listening_) {
-                tcp_pcb* pcb = pcb_;
-                detach();
-                tcp_abort(pcb);
-            }
-            free_receive_queue();
-            ss_ = SockState::unconnected;
-            shutdown_ = 0;
-            done_ = false;
-            refresh();
-            return {};
-        }
-        switch (ss_) {
-        case SockState::connected:
-            return kstd::err(EISCONN);
-        case SockState::connecting:
-            err = EALREADY;
-            break;
-        case SockState::unconnected: {
-            if (listening_ || state() != CLOSED) return kstd::err(EISCONN);
-            kstd::Result<Endpoint> ep = endpoint_from(addr, family_, opts_.v6only, ENETUNREACH, false);
-            if (!ep.ok()) return ep.error();
-            ip_addr_t ip = ep.value().ip;
-            if (ip_addr_isany(&ip)) {  // connect() to INADDR_ANY means loopback, a BSD habit Linux keeps
-                if (IP_IS_V4_VAL(ip)) ip_addr_set_loopback(0, &ip);
-                else ip_addr_set_loopback(1, &ip);
-            }
-            TRY(ensure_pcb());
-            shutdown_ = 0;
-            done_ = false;
-            established_ = false;
-            err_t e = tcp_connect(pcb_, &ip, ep.value().port, connected_trampoline);
-            if (e != ERR_OK) return kstd::err(e == ERR_USE ? EADDRNOTAVAIL : errno_from_lwip(e));
-            bound_ = true;
-            remember_names();
-            ss_ = SockState::connecting;
-            refresh();
-            err = EINPROGRESS;
-            break;
-        }
-        }
-    }
+    bool started = false;
     for (;;) {
         uint64_t timeout;
         {
             StackGuard guard;
             timeout = opts_.sndtimeo_ns;
+            if (!started) {
+                started = true;
+                kstd::Result<int> begun = begin_connect(addr);
+                if (!begun.ok()) return begun.error();
+                err = begun.value();
+                if (err == 0) return {};  // AF_UNSPEC: disconnected
+            }
             tcp_state st = state();
             if (st != SYN_SENT && st != SYN_RCVD) {
                 if (st == CLOSED) {  // refused, reset or timed out: sock_error
@@ -448,6 +410,48 @@ kstd::Result<void> TcpSocket::connect(const SockAddr& addr, bool nonblock) {
         if (w == -EAGAIN) return kstd::err(EINPROGRESS);
         if (w < 0) return kstd::err(-w);
     }
+}
+
+// The state switch of __inet_stream_connect(): EINPROGRESS for a new attempt, EALREADY for one
+// under way, 0 after an AF_UNSPEC disconnect; errors as Linux gives them.
+kstd::Result<int> TcpSocket::begin_connect(const SockAddr& addr) {
+    if (addr.len < sizeof(uint16_t)) return kstd::err(EINVAL);
+    uint16_t sa_family;
+    std::memcpy(&sa_family, addr.data, sizeof(sa_family));
+    if (sa_family == abi::kAF_UNSPEC) {  // disconnect: tcp_disconnect()
+        if (pcb_ != nullptr && !listening_) {
+            tcp_pcb* pcb = pcb_;
+            detach();
+            tcp_abort(pcb);
+        }
+        free_receive_queue();
+        ss_ = SockState::unconnected;
+        shutdown_ = 0;
+        done_ = false;
+        refresh();
+        return 0;
+    }
+    if (ss_ == SockState::connected) return kstd::err(EISCONN);
+    if (ss_ == SockState::connecting) return EALREADY;
+    if (listening_ || state() != CLOSED) return kstd::err(EISCONN);
+    kstd::Result<Endpoint> ep = endpoint_from(addr, family_, opts_.v6only, ENETUNREACH, false);
+    if (!ep.ok()) return ep.error();
+    ip_addr_t ip = ep.value().ip;
+    if (ip_addr_isany(&ip)) {  // connect() to INADDR_ANY means loopback, a BSD habit Linux keeps
+        if (IP_IS_V4_VAL(ip)) ip_addr_set_loopback(0, &ip);
+        else ip_addr_set_loopback(1, &ip);
+    }
+    TRY(ensure_pcb());
+    shutdown_ = 0;
+    done_ = false;
+    established_ = false;
+    err_t e = tcp_connect(pcb_, &ip, ep.value().port, connected_trampoline);
+    if (e != ERR_OK) return kstd::err(e == ERR_USE ? EADDRNOTAVAIL : errno_from_lwip(e));
+    bound_ = true;
+    remember_names();
+    ss_ = SockState::connecting;
+    refresh();
+    return EINPROGRESS;
 }
 
 // inet_getname() / inet6_getname().

@@ -72,6 +72,7 @@ private:
     void wake(PollMask key) REQUIRES(stack_lock);
     int take_error() REQUIRES(stack_lock);
     kstd::Result<void> ensure_pcb() REQUIRES(stack_lock);
+    kstd::Result<int> begin_connect(const SockAddr& addr) REQUIRES(stack_lock);
     void attach(tcp_pcb* pcb) REQUIRES(stack_lock);
     void detach() REQUIRES(stack_lock);
     void apply_options() REQUIRES(stack_lock);
