@@ -31,7 +31,8 @@ struct NetEnv {
     pollux::net::IfaceConfig iface;
 };
 
-NetEnv env;
+// constinit: the load-time constructor below must not run before a dynamic initialiser of this.
+constinit NetEnv env;
 
 [[noreturn]] void die(const char* what, const char* value, const char* why) {
     fprintf(stderr, "pollux: %s=%s: %s\n", what, value, why);

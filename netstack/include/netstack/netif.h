@@ -9,8 +9,8 @@
 namespace pollux::net {
 
 struct Ip6Config {
-    uint8_t addr[16];
-    int prefix;  // lwIP treats static addresses as /64 on-link; other prefixes are accepted as given
+    uint8_t addr[16] = {};
+    int prefix = 0;  // lwIP treats static addresses as /64 on-link; other prefixes are accepted as given
 };
 
 struct IfaceConfig {
