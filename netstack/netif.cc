@@ -185,24 +185,25 @@ using pollux::net::Iface;
 using pollux::net::ifaces;
 
 // A destination that is one of a wired host's own addresses leaves through the other end of
-// its wire: that host is "across the link" from everyone else in this process.
-extern "C" struct netif* pollux_lwip_route4(const ip4_addr_t* /*src*/, const ip4_addr_t* dest) {
+// its wire: that host is "across the link" from every socket not bound to it. A socket bound to
+// the host's own address is on that host, and its packets to itself stay local (loopback).
+extern "C" struct netif* pollux_lwip_route4(const ip4_addr_t* src, const ip4_addr_t* dest) {
     for (Iface* iface : ifaces) {
         if (iface == nullptr || iface->wire_peer == nullptr) continue;
-        if (ip4_addr_cmp(dest, netif_ip4_addr(&iface->nif)) && netif_is_up(&iface->wire_peer->nif))
-            return &iface->wire_peer->nif;
+        const ip4_addr_t* own = netif_ip4_addr(&iface->nif);
+        if (!ip4_addr_cmp(dest, own)) continue;
+        if (src != nullptr && ip4_addr_cmp(src, own)) return nullptr;
+        if (netif_is_up(&iface->wire_peer->nif)) return &iface->wire_peer->nif;
     }
     return nullptr;
 }
 
-extern "C" struct netif* pollux_lwip_route6(const ip6_addr_t* /*src*/, const ip6_addr_t* dest) {
+extern "C" struct netif* pollux_lwip_route6(const ip6_addr_t* src, const ip6_addr_t* dest) {
     for (Iface* iface : ifaces) {
         if (iface == nullptr || iface->wire_peer == nullptr) continue;
-        for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; ++i) {
-            if (ip6_addr_isvalid(netif_ip6_addr_state(&iface->nif, i)) &&
-                ip6_addr_cmp_zoneless(dest, netif_ip6_addr(&iface->nif, i)) && netif_is_up(&iface->wire_peer->nif))
-                return &iface->wire_peer->nif;
-        }
+        if (netif_get_ip6_addr_match(&iface->nif, dest) < 0) continue;
+        if (src != nullptr && netif_get_ip6_addr_match(&iface->nif, src) >= 0) return nullptr;
+        if (netif_is_up(&iface->wire_peer->nif)) return &iface->wire_peer->nif;
     }
     return nullptr;
 }

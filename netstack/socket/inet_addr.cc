@@ -5,6 +5,7 @@
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netstack/stack.h"
 
 namespace pollux::net {
@@ -84,18 +85,26 @@ void sockaddr_from(const ip_addr_t& ip, uint16_t port, int family, SockAddr& out
     SockaddrIn6 in6{};
     in6.family = abi::kAF_INET6;
     in6.port = nport;
-    if (IP_IS_V4_VAL(ip)) {
+    if (ip_addr_isany_val(ip)) {
+        // unbound or bound to any: in6addr_any, whatever lwIP's type for it
+    } else if (IP_IS_V4_VAL(ip)) {
         uint32_t v4 = ip_2_ip4(&ip)->addr;
-        if (!ip_addr_isany_val(ip) || IP_GET_TYPE(&ip) == IPADDR_TYPE_V4) {
-            in6.addr[10] = 0xff;
-            in6.addr[11] = 0xff;
-            std::memcpy(in6.addr + 12, &v4, 4);
-        }
+        in6.addr[10] = 0xff;
+        in6.addr[11] = 0xff;
+        std::memcpy(in6.addr + 12, &v4, 4);
     } else if (IP_IS_V6_VAL(ip)) {
         std::memcpy(in6.addr, ip_2_ip6(&ip)->addr, 16);
     }
     std::memcpy(out.data, &in6, sizeof(in6));
     out.len = sizeof(in6);
+}
+
+bool port_has_listener(const ip_addr_t& ip, uint16_t port) {
+    for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+        if (l->local_port != port) continue;
+        if (ip_addr_isany(&l->local_ip) || ip_addr_isany(&ip) || ip_addr_cmp(&l->local_ip, &ip)) return true;
+    }
+    return false;
 }
 
 bool is_local_address(const ip_addr_t& ip) {

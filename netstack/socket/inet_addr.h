@@ -28,6 +28,10 @@ void sockaddr_from(const ip_addr_t& ip, uint16_t port, int family, SockAddr& out
 // True if ip is one of this host's addresses (or loopback, or any): bind's EADDRNOTAVAIL check.
 bool is_local_address(const ip_addr_t& ip);
 
+// True if a listening TCP socket holds port on an address overlapping ip: Linux refuses such a
+// bind even when both sides set SO_REUSEADDR (inet_csk_bind_conflict), lwIP would allow it.
+bool port_has_listener(const ip_addr_t& ip, uint16_t port);
+
 // lwIP's err_t as Linux's errno for socket calls.
 int errno_from_lwip(int8_t err);
 

@@ -64,8 +64,10 @@ kstd::Result<void> sol_socket_set(SockOpts& o, int name, const void* val, unsign
     if (name == abi::kSO_LINGER) {
         if (len < sizeof(abi::Linger)) return kstd::err(EINVAL);
         if (val == nullptr) return kstd::err(EFAULT);
-        std::memcpy(&o.linger, val, sizeof(o.linger));
-        o.linger.l_onoff = o.linger.l_onoff != 0;
+        abi::Linger l;
+        std::memcpy(&l, val, sizeof(l));
+        o.linger.l_onoff = l.l_onoff != 0;
+        if (l.l_onoff != 0) o.linger.l_linger = l.l_linger < 0 ? 0 : l.l_linger;  // off keeps the old time
         return {};
     }
     if (name == abi::kSO_RCVTIMEO_OLD || name == abi::kSO_SNDTIMEO_OLD) {

@@ -1,6 +1,7 @@
 // Socket-level options shared by TCP and UDP sockets (Linux's sk_setsockopt/sk_getsockopt).
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 
 #include "eventpoll/linux_abi.h"
@@ -43,6 +44,13 @@ kstd::Result<void> sol_socket_get(const SockOpts& o, const SockInfo& info, int n
 // the length written back.
 kstd::Result<void> put_opt(void* val, unsigned* len, const void* v, unsigned lv);
 kstd::Result<void> put_int(void* val, unsigned* len, int v);
+// getsockopt of a name no level here knows: ENOPROTOOPT, except that an AF_INET socket asked
+// for a level it does not have ends in ip_getsockopt(), which says EOPNOTSUPP.
+inline int unknown_getsockopt(int family, int level) {
+    if (family == abi::kAF_INET && level != abi::kIPPROTO_IP) return EOPNOTSUPP;
+    return ENOPROTOOPT;
+}
+
 // Reads an int option (optlen < sizeof(int): EINVAL).
 kstd::Result<int> get_int(const void* val, unsigned len);
 

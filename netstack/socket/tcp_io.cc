@@ -75,10 +75,12 @@ kstd::Result<size_t> TcpSocket::recvmsg(IoIter& to, int flags, SockAddr* from, i
             if (!stop && copied > 0)
                 stop = err_ != 0 || state() == CLOSED || (shutdown_ & kRcvShutdown) != 0 || nonblock;
             if (!stop && copied == 0) {
-                if (done_ || (shutdown_ & kRcvShutdown) != 0) {
+                if (done_) {
                     stop = true;
                 } else if (err_ != 0) {
                     return kstd::err(take_error());
+                } else if ((shutdown_ & kRcvShutdown) != 0) {
+                    stop = true;
                 } else if (state() == CLOSED) {
                     return kstd::err(ENOTCONN);
                 } else if (nonblock) {
@@ -159,7 +161,7 @@ kstd::Result<size_t> TcpSocket::sendmsg(IoIter& from, int flags, const SockAddr*
             break;
         }
     }
-    if (sent > 0) return sent;
+    if (sent > 0 || (error == 0 && size == 0)) return sent;
     if (error == EPIPE && (flags & abi::kMSG_NOSIGNAL) == 0) platform::raise_sigpipe();
     return kstd::err(error != 0 ? error : EAGAIN);
 }

@@ -177,7 +177,8 @@ void TcpSocket::on_sent() {
 void TcpSocket::on_err(err_t err) {
     pcb_ = nullptr;
     switch (err) {
-    case ERR_RST: err_ = established_ ? ECONNRESET : ECONNREFUSED; break;
+    // tcp_reset(): refused in SYN_SENT, EPIPE in CLOSE_WAIT (the peer's FIN came first).
+    case ERR_RST: err_ = !established_ ? ECONNREFUSED : (done_ ? EPIPE : ECONNRESET); break;
     case ERR_ABRT: err_ = ETIMEDOUT; break;  // lwIP aborts on its own only when retransmissions time out
     case ERR_CLSD: break;                    // both sides closed: a clean end
     default: err_ = ECONNABORTED; break;
@@ -311,6 +312,7 @@ kstd::Result<void> TcpSocket::bind(const SockAddr& addr) {
     // An AF_INET6 socket bound to :: takes IPv4 as well, unless IPV6_V6ONLY.
     if (family_ == abi::kAF_INET6 && !opts_.v6only && IP_IS_V6_VAL(ip) && ip_addr_isany(&ip))
         ip = *IP_ANY_TYPE;
+    if (ep.value().port != 0 && port_has_listener(ip, ep.value().port)) return kstd::err(EADDRINUSE);
     err_t e = tcp_bind(pcb_, &ip, ep.value().port);
     if (e != ERR_OK) return kstd::err(e == ERR_USE ? EADDRINUSE : errno_from_lwip(e));
     bound_ = true;

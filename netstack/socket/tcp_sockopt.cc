@@ -83,7 +83,7 @@ kstd::Result<void> TcpSocket::getsockopt(int level, int name, void* val, unsigne
         return put_int(val, len, opts_.v6only);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TOS) return put_int(val, len, opts_.tos);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TTL) return put_int(val, len, opts_.ttl);
-    return kstd::err(ENOPROTOOPT);
+    return kstd::err(unknown_getsockopt(family_, level));
 }
 
 }  // namespace pollux::net

@@ -7,6 +7,9 @@
 #include "eventpoll/wait_event.h"
 #include "inet_addr.h"
 #include "kernel/platform.h"
+#include "lwip/ip.h"
+#include "lwip/ip6.h"
+#include "lwip/netif.h"
 
 namespace pollux::net {
 
@@ -116,6 +119,8 @@ kstd::Result<void> UdpSocket::bind(const SockAddr& addr) {
     err_t e = udp_bind(pcb_, &ip, ep.value().port);
     if (e != ERR_OK) return kstd::err(e == ERR_USE ? EADDRINUSE : errno_from_lwip(e));
     bound_ = true;
+    user_addr_ = !ip_addr_isany(&ip);
+    user_port_ = ep.value().port != 0;
     return {};
 }
 
@@ -125,9 +130,22 @@ kstd::Result<void> UdpSocket::connect(const SockAddr& addr, bool) {
     if (addr.len < sizeof(uint16_t)) return kstd::err(EINVAL);
     uint16_t sa_family;
     std::memcpy(&sa_family, addr.data, sizeof(sa_family));
-    if (sa_family == abi::kAF_UNSPEC) {
+    if (sa_family == abi::kAF_UNSPEC) {  // __udp_disconnect()
         udp_disconnect(pcb_);
         connected_ = false;
+        if (!user_addr_) ip_addr_set_any(IP_IS_V6_VAL(pcb_->local_ip), &pcb_->local_ip);
+        if (!user_port_ && bound_) {
+            // An automatic port goes back too: a fresh PCB, same options, same queue.
+            udp_pcb* fresh = udp_new_ip_type(IP_GET_TYPE(&pcb_->local_ip));
+            if (fresh != nullptr) {
+                ip_addr_copy(fresh->local_ip, pcb_->local_ip);
+                udp_recv(pcb_, nullptr, nullptr);
+                udp_remove(pcb_);
+                pcb_ = fresh;
+                udp_recv(pcb_, recv_trampoline, this);
+                bound_ = user_addr_;
+            }
+        }
         return {};
     }
     kstd::Result<Endpoint> ep = endpoint_from(addr, family_, opts_.v6only, ENETUNREACH, false);
@@ -138,6 +156,17 @@ kstd::Result<void> UdpSocket::connect(const SockAddr& addr, bool) {
     err_t e = udp_connect(pcb_, &ip, ep.value().port);
     if (e != ERR_OK) return kstd::err(errno_from_lwip(e));
     connected_ = true;
+    // ip4_datagram_connect(): an unbound address becomes the route's source address.
+    if (ip_addr_isany(&pcb_->local_ip)) {
+        struct netif* out = ip_route(&pcb_->local_ip, &ip);
+        if (out == nullptr) return kstd::err(ENETUNREACH);
+        if (IP_IS_V4_VAL(ip)) {
+            if (ip4_addr_isloopback(ip_2_ip4(&ip))) ip_addr_copy(pcb_->local_ip, ip);
+            else ip_addr_copy_from_ip4(pcb_->local_ip, *netif_ip4_addr(out));
+        } else if (const ip_addr_t* src = ip6_select_source_address(out, ip_2_ip6(&ip))) {
+            ip_addr_copy(pcb_->local_ip, *src);
+        }
+    }
     return {};
 }
 
@@ -312,7 +341,7 @@ kstd::Result<void> UdpSocket::getsockopt(int level, int name, void* val, unsigne
         return put_int(val, len, opts_.v6only);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TOS) return put_int(val, len, opts_.tos);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TTL) return put_int(val, len, opts_.ttl);
-    return kstd::err(ENOPROTOOPT);
+    return kstd::err(unknown_getsockopt(family_, level));
 }
 
 void UdpSocket::release() {

@@ -56,6 +56,8 @@ private:
     udp_pcb* pcb_ GUARDED_BY(stack_lock) = nullptr;
     bool bound_ GUARDED_BY(stack_lock) = false;
     bool connected_ GUARDED_BY(stack_lock) = false;
+    bool user_addr_ GUARDED_BY(stack_lock) = false;  // bind() named the address (SOCK_BINDADDR_LOCK)
+    bool user_port_ GUARDED_BY(stack_lock) = false;  // bind() named the port (SOCK_BINDPORT_LOCK)
     uint8_t shutdown_ GUARDED_BY(stack_lock) = 0;
     int err_ GUARDED_BY(stack_lock) = 0;
     SockOpts opts_ GUARDED_BY(stack_lock);
