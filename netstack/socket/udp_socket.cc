@@ -98,6 +98,21 @@ void UdpSocket::on_recv(pbuf* p, const ip_addr_t* addr, u16_t port) {
     wq_.wake_up(abi::kEPOLLIN | abi::kEPOLLPRI | abi::kEPOLLRDNORM | abi::kEPOLLRDBAND, 0);
 }
 
+void UdpSocket::on_error(int err) {
+    err_ = err;
+    refresh();
+    wq_.wake_up(abi::kEPOLLERR, 0);  // sk_error_report()
+}
+
+void udp_port_unreachable(const ip_addr_t& dst, uint16_t sport, uint16_t dport) {
+    for (udp_pcb* pcb = udp_pcbs; pcb != nullptr; pcb = pcb->next) {
+        if (pcb->recv != recv_trampoline || pcb->recv_arg == nullptr) continue;
+        if (pcb->local_port != sport || (pcb->flags & UDP_FLAGS_CONNECTED) == 0) continue;
+        if (pcb->remote_port != dport || !ip_addr_cmp(&pcb->remote_ip, &dst)) continue;
+        static_cast<UdpSocket*>(pcb->recv_arg)->on_error(ECONNREFUSED);
+    }
+}
+
 kstd::Result<void> UdpSocket::ensure_bound() {
     if (bound_) return {};
     const ip_addr_t* any = family_ == abi::kAF_INET ? IP4_ADDR_ANY : IP_ANY_TYPE;

@@ -36,6 +36,7 @@ public:
     kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
 
     void on_recv(pbuf* p, const ip_addr_t* addr, u16_t port) REQUIRES(stack_lock);
+    void on_error(int err) REQUIRES(stack_lock);
 
 protected:
     void release() override;
@@ -68,6 +69,10 @@ private:
     std::atomic<unsigned> napi_id_{0};
     WaitQueueHead wq_;
 };
+
+// An ICMP port unreachable quoting our datagram from local port sport to dst:dport: the
+// connected socket it came from gets ECONNREFUSED (Linux reports it to connected sockets only).
+void udp_port_unreachable(const ip_addr_t& dst, uint16_t sport, uint16_t dport) REQUIRES(stack_lock);
 
 // Datagrams dropped for a full receive queue, all UDP sockets (/proc/net/snmp RcvbufErrors).
 uint64_t udp_rcvbuf_errors();
