@@ -4,7 +4,9 @@
 // POSIX are used so the runner links statically for unikernel boots.
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -170,6 +173,8 @@ const char* errno_name(int e)
         E(EPROTOTYPE) E(ENOPROTOOPT) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT)
         E(EADDRINUSE) E(ECONNRESET) E(ENOBUFS) E(EISCONN) E(ENOTCONN) E(ETIMEDOUT)
         E(ECONNREFUSED) E(EALREADY) E(EINPROGRESS) E(ECANCELED) E(ESHUTDOWN)
+        E(EADDRNOTAVAIL) E(ESOCKTNOSUPPORT) E(EDESTADDRREQ) E(ENETUNREACH)
+        E(EHOSTUNREACH) E(ECONNABORTED) E(ENETDOWN) E(EPFNOSUPPORT)
 #undef E
     case 0: return "0";
     default: {
@@ -378,6 +383,409 @@ scoped_sigaction::scoped_sigaction(int sig, void (*handler)(int), int flags) : s
 }
 
 scoped_sigaction::~scoped_sigaction() { sigaction(sig_, &old_, nullptr); }
+
+// ------------------------------------------------------------ inet sockets
+
+namespace {
+
+std::string err_str(const char* what)
+{
+    return std::string(what) + " failed: " + errno_name(errno);
+}
+
+}  // namespace
+
+const char* inet_addr()
+{
+    const char* a = std::getenv("CONF_INET_ADDR");
+    return a && *a ? a : "127.0.0.1";
+}
+
+const char* inet6_addr()
+{
+    const char* a = std::getenv("CONF_INET6_ADDR");
+    return a && *a ? a : "::1";
+}
+
+sockaddr_in inet_sockaddr(uint16_t port)
+{
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    if (inet_pton(AF_INET, inet_addr(), &sin.sin_addr) != 1)
+        fail_at(__FILE__, __LINE__, std::string("bad CONF_INET_ADDR ") + inet_addr());
+    return sin;
+}
+
+sockaddr_in6 inet6_sockaddr(uint16_t port)
+{
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    if (inet_pton(AF_INET6, inet6_addr(), &sin6.sin6_addr) != 1)
+        fail_at(__FILE__, __LINE__, std::string("bad CONF_INET6_ADDR ") + inet6_addr());
+    return sin6;
+}
+
+uint16_t sock_addr::port() const
+{
+    if (ss.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    return 0;
+}
+
+sock_addr harness_sockaddr(int family, uint16_t port)
+{
+    sock_addr a;
+    if (family == AF_INET6) {
+        sockaddr_in6 sin6 = inet6_sockaddr(port);
+        std::memcpy(&a.ss, &sin6, sizeof sin6);
+        a.len = sizeof sin6;
+    } else {
+        sockaddr_in sin = inet_sockaddr(port);
+        std::memcpy(&a.ss, &sin, sizeof sin);
+        a.len = sizeof sin;
+    }
+    return a;
+}
+
+std::string addr_str(const sockaddr* sa, socklen_t len)
+{
+    char buf[INET6_ADDRSTRLEN + 16];
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+        sockaddr_in sin;
+        std::memcpy(&sin, sa, sizeof sin);
+        inet_ntop(AF_INET, &sin.sin_addr, host, sizeof host);
+        std::snprintf(buf, sizeof buf, "%s:%u", host, ntohs(sin.sin_port));
+    } else if (sa->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+        sockaddr_in6 sin6;
+        std::memcpy(&sin6, sa, sizeof sin6);
+        inet_ntop(AF_INET6, &sin6.sin6_addr, host, sizeof host);
+        std::snprintf(buf, sizeof buf, "[%s]:%u", host, ntohs(sin6.sin6_port));
+    } else {
+        std::snprintf(buf, sizeof buf, "family %d, len %u", sa->sa_family,
+                      static_cast<unsigned>(len));
+    }
+    return buf;
+}
+
+std::string addr_str(const sock_addr& a) { return addr_str(a.sa(), a.len); }
+
+std::string sock_name(int fd)
+{
+    sock_addr a;
+    a.len = sizeof a.ss;
+    if (getsockname(fd, a.sa(), &a.len) == -1)
+        return std::string("error ") + errno_name(errno);
+    return addr_str(a);
+}
+
+std::string peer_name(int fd)
+{
+    sock_addr a;
+    a.len = sizeof a.ss;
+    if (getpeername(fd, a.sa(), &a.len) == -1)
+        return std::string("error ") + errno_name(errno);
+    return addr_str(a);
+}
+
+uint16_t local_port(int fd)
+{
+    sock_addr a;
+    a.len = sizeof a.ss;
+    if (getsockname(fd, a.sa(), &a.len) == -1)
+        return 0;
+    return a.port();
+}
+
+namespace {
+
+// A TCP socket bound to the harness address with port 0.
+int tcp_bound(int family, uint16_t* port_out, int type_flags)
+{
+    int fd = socket(family, SOCK_STREAM | type_flags, 0);
+    if (fd == -1) {
+        fail_at(__FILE__, __LINE__, err_str("socket"));
+        return -1;
+    }
+    sock_addr a = harness_sockaddr(family, 0);
+    if (bind(fd, a.sa(), a.len) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("bind") + " (" + addr_str(a) + ")");
+        ::close(fd);
+        return -1;
+    }
+    uint16_t port = local_port(fd);
+    if (port == 0) {
+        fail_at(__FILE__, __LINE__, "getsockname after bind reports port 0");
+        ::close(fd);
+        return -1;
+    }
+    if (port_out)
+        *port_out = port;
+    return fd;
+}
+
+}  // namespace
+
+int tcp_listener(int family, int backlog, uint16_t* port_out, int type_flags)
+{
+    int fd = tcp_bound(family, port_out, type_flags);
+    if (fd == -1)
+        return -1;
+    if (listen(fd, backlog) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("listen"));
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tcp_closed_port(int family, uint16_t* port_out)
+{
+    return tcp_bound(family, port_out, 0);
+}
+
+int tcp_connect_to(int family, uint16_t port, int type_flags, int timeout_ms)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | type_flags, 0);
+    if (fd == -1) {
+        fail_at(__FILE__, __LINE__, err_str("socket"));
+        return -1;
+    }
+    sock_addr a = harness_sockaddr(family, port);
+    if (connect(fd, a.sa(), a.len) == -1 && errno != EINPROGRESS) {
+        fail_at(__FILE__, __LINE__, err_str("connect") + " (" + addr_str(a) + ")");
+        ::close(fd);
+        return -1;
+    }
+    uint32_t m = await_events(fd, EPOLLOUT, EPOLLOUT, timeout_ms);
+    int err = -1;
+    socklen_t len = sizeof err;
+    if (!(m & EPOLLOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+        fail_at(__FILE__, __LINE__,
+                "connect to " + addr_str(a) + " did not complete: mask " + epoll_mask_str(m) +
+                    ", SO_ERROR " + (err >= 0 ? errno_name(err) : "?"));
+        ::close(fd);
+        return -1;
+    }
+    if (!(type_flags & SOCK_NONBLOCK) && set_nonblocking(fd, false) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("fcntl"));
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tcp_accept(int listener, int flags, int timeout_ms)
+{
+    uint32_t m = await_events(listener, EPOLLIN, EPOLLIN, timeout_ms);
+    if (!(m & EPOLLIN)) {
+        fail_at(__FILE__, __LINE__, "no connection to accept: mask " + epoll_mask_str(m));
+        return -1;
+    }
+    int fd = accept4(listener, nullptr, nullptr, flags);
+    if (fd == -1)
+        fail_at(__FILE__, __LINE__, err_str("accept4"));
+    return fd;
+}
+
+bool tcp_connected_pair(int family, int* client, int* server, int type_flags)
+{
+    *client = *server = -1;
+    uint16_t port = 0;
+    int l = tcp_listener(family, 16, &port);
+    if (l == -1)
+        return false;
+    int c = tcp_connect_to(family, port, type_flags);
+    if (c == -1) {
+        ::close(l);
+        return false;
+    }
+    int s = tcp_accept(l, type_flags & (SOCK_NONBLOCK | SOCK_CLOEXEC));
+    ::close(l);
+    if (s == -1) {
+        ::close(c);
+        return false;
+    }
+    *client = c;
+    *server = s;
+    return true;
+}
+
+fd_pair make_tcp_pair(int family, int type_flags)
+{
+    int c = -1, s = -1;
+    if (!tcp_connected_pair(family, &c, &s, type_flags))
+        return {};
+    return {ufd(c), ufd(s)};
+}
+
+int udp_bound(int family, uint16_t* port_out, int type_flags)
+{
+    int fd = socket(family, SOCK_DGRAM | type_flags, 0);
+    if (fd == -1) {
+        fail_at(__FILE__, __LINE__, err_str("socket"));
+        return -1;
+    }
+    sock_addr a = harness_sockaddr(family, 0);
+    if (bind(fd, a.sa(), a.len) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("bind") + " (" + addr_str(a) + ")");
+        ::close(fd);
+        return -1;
+    }
+    uint16_t port = local_port(fd);
+    if (port == 0) {
+        fail_at(__FILE__, __LINE__, "getsockname after bind reports port 0");
+        ::close(fd);
+        return -1;
+    }
+    if (port_out)
+        *port_out = port;
+    return fd;
+}
+
+int udp_client(int family, uint16_t port, int type_flags)
+{
+    int fd = socket(family, SOCK_DGRAM | type_flags, 0);
+    if (fd == -1) {
+        fail_at(__FILE__, __LINE__, err_str("socket"));
+        return -1;
+    }
+    sock_addr a = harness_sockaddr(family, port);
+    if (connect(fd, a.sa(), a.len) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("connect") + " (" + addr_str(a) + ")");
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+uint32_t epoll_mask(int fd, uint32_t interest)
+{
+    int saved = errno;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep == -1) {
+        fail_at(__FILE__, __LINE__, err_str("epoll_create1"));
+        return 0;
+    }
+    epoll_event e = ev(interest);
+    uint32_t mask = 0;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("epoll_ctl(ADD)"));
+    } else {
+        epoll_event out{};
+        if (epoll_wait(ep, &out, 1, 0) == 1)
+            mask = out.events;
+    }
+    ::close(ep);
+    errno = saved;
+    return mask;
+}
+
+uint32_t await_events(int fd, uint32_t interest, uint32_t until, int timeout_ms)
+{
+    int saved = errno;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep == -1) {
+        fail_at(__FILE__, __LINE__, err_str("epoll_create1"));
+        return 0;
+    }
+    epoll_event e = ev(interest);
+    uint32_t mask = 0;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) == -1) {
+        fail_at(__FILE__, __LINE__, err_str("epoll_ctl(ADD)"));
+        ::close(ep);
+        return 0;
+    }
+    double deadline = now_ms() + timeout_ms;
+    for (;;) {
+        // Level-triggered: an unrelated ready bit returns at once, so poll
+        // in short slices and sleep a little between unsatisfied looks.
+        double left = deadline - now_ms();
+        int slice = left <= 0 ? 0 : left < 10 ? static_cast<int>(left) + 1 : 10;
+        epoll_event out{};
+        int n = epoll_wait(ep, &out, 1, slice);
+        mask = n == 1 ? out.events : 0;
+        if ((mask & until) == until || now_ms() >= deadline)
+            break;
+        if (n == 1)
+            sleep_ms(1);
+    }
+    ::close(ep);
+    errno = saved;
+    return mask;
+}
+
+ssize_t recv_exact(int fd, void* buf, size_t n, int timeout_ms)
+{
+    auto* p = static_cast<char*>(buf);
+    size_t got = 0;
+    double deadline = now_ms() + timeout_ms;
+    while (got < n) {
+        ssize_t r = recv(fd, p + got, n - got, MSG_DONTWAIT);
+        if (r > 0) {
+            got += static_cast<size_t>(r);
+            continue;
+        }
+        if (r == 0 || errno != EAGAIN)
+            break;
+        double left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        await_events(fd, EPOLLIN | EPOLLRDHUP, EPOLLIN, static_cast<int>(left) + 1);
+    }
+    return static_cast<ssize_t>(got);
+}
+
+ssize_t send_exact(int fd, const void* buf, size_t n, int timeout_ms)
+{
+    const auto* p = static_cast<const char*>(buf);
+    size_t sent = 0;
+    double deadline = now_ms() + timeout_ms;
+    while (sent < n) {
+        ssize_t r = send(fd, p + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r > 0) {
+            sent += static_cast<size_t>(r);
+            continue;
+        }
+        if (r == 0 || errno != EAGAIN)
+            break;
+        double left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        await_events(fd, EPOLLOUT, EPOLLOUT, static_cast<int>(left) + 1);
+    }
+    return static_cast<ssize_t>(sent);
+}
+
+int set_nonblocking(int fd, bool on)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl == -1)
+        return -1;
+    return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+int get_int_opt(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    if (getsockopt(fd, level, name, &v, &len) == -1)
+        return -1;
+    if (len != sizeof v) {
+        fail_at(__FILE__, __LINE__, "getsockopt returned optlen " + std::to_string(len));
+        return -1;
+    }
+    return v;
+}
+
+int set_int_opt(int fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof value);
+}
 
 }  // namespace conf
 

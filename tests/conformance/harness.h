@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <pthread.h>
 #include <sys/types.h>
@@ -297,6 +298,88 @@ private:
     int sig_;
     struct sigaction old_{};
 };
+
+// ------------------------------------------------------------ inet sockets
+//
+// TCP/UDP scenarios never hard-code an address: the Pollux run puts two hosts
+// on an in-memory wire, so the server address comes from the environment and
+// a client's source address may be a different (the other host's) address.
+// Servers bind to the harness address, clients connect to it, ports are
+// always ephemeral (0), and every wait below is bounded.
+
+// $CONF_INET_ADDR, default "127.0.0.1"; $CONF_INET6_ADDR, default "::1".
+const char* inet_addr();
+const char* inet6_addr();
+// The harness address with the given port (host byte order).
+sockaddr_in inet_sockaddr(uint16_t port);
+sockaddr_in6 inet6_sockaddr(uint16_t port);
+
+// A socket address of either family and its length.
+struct sock_addr {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    sockaddr* sa() { return reinterpret_cast<sockaddr*>(&ss); }
+    const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
+    int family() const { return ss.ss_family; }
+    uint16_t port() const;  // host byte order; 0 for other families
+};
+// The harness address of `family` (AF_INET or AF_INET6) with `port`.
+sock_addr harness_sockaddr(int family, uint16_t port);
+// "127.0.0.1:5000", "[::1]:5000"; other families as "family N, len N".
+std::string addr_str(const sockaddr* sa, socklen_t len);
+std::string addr_str(const sock_addr& a);
+// getsockname / getpeername, formatted with addr_str, or "error ENOTCONN".
+// Compare them as strings: CHECK_EQ(peer_name(server), sock_name(client)).
+std::string sock_name(int fd);
+std::string peer_name(int fd);
+// getsockname's port (host order), 0 if getsockname fails.
+uint16_t local_port(int fd);
+
+// A TCP socket of `family` bound to the harness address with port 0 and
+// listening with `backlog`; *port_out gets the kernel-chosen port. type_flags
+// (SOCK_NONBLOCK, SOCK_CLOEXEC) go to socket(). Returns the fd, or -1 after
+// recording a failure.
+int tcp_listener(int family, int backlog, uint16_t* port_out, int type_flags = 0);
+// A TCP socket bound to the harness address, port 0, NOT listening: a port
+// nobody accepts on, reserved while the returned fd stays open. -1 on failure.
+int tcp_closed_port(int family, uint16_t* port_out);
+// Connects a new TCP socket to the harness address and `port` without ever
+// blocking unboundedly (non-blocking connect, then EPOLLOUT within
+// timeout_ms, then SO_ERROR); the socket is left blocking unless type_flags
+// has SOCK_NONBLOCK. Returns the fd, or -1 after recording a failure.
+int tcp_connect_to(int family, uint16_t port, int type_flags = 0, int timeout_ms = 2000);
+// Waits (bounded) for a pending connection on a listener and accepts it with
+// accept4(flags). Returns the fd, or -1 after recording a failure.
+int tcp_accept(int listener, int flags = 0, int timeout_ms = 2000);
+// An established TCP connection over the harness address: *client connected,
+// *server accepted (the listener is closed again). Both blocking unless
+// type_flags has SOCK_NONBLOCK (SOCK_CLOEXEC applies to both, too).
+bool tcp_connected_pair(int family, int* client, int* server, int type_flags = 0);
+// The same as owned fds: a = client, b = server; empty after a recorded failure.
+fd_pair make_tcp_pair(int family = AF_INET, int type_flags = 0);
+// A UDP "server": bound to the harness address, port 0; -1 after a failure.
+int udp_bound(int family, uint16_t* port_out, int type_flags = 0);
+// A UDP "client": not bound, connect()ed to the harness address and `port`,
+// which gives it a concrete local address (the other host's on the Pollux
+// wire) for getsockname. -1 after a recorded failure.
+int udp_client(int family, uint16_t port, int type_flags = 0);
+
+// The fd's current epoll mask for `interest` (a private epoll, timeout 0).
+uint32_t epoll_mask(int fd, uint32_t interest);
+// Waits up to timeout_ms until every bit of `until` is in the fd's mask for
+// `interest`; returns the whole mask last seen (so a timeout shows what was
+// there instead).
+uint32_t await_events(int fd, uint32_t interest, uint32_t until, int timeout_ms = 2000);
+// Receives exactly n bytes (MSG_DONTWAIT reads, bounded waits for EPOLLIN).
+// Returns the number received: less than n on EOF, error or timeout.
+ssize_t recv_exact(int fd, void* buf, size_t n, int timeout_ms = 2000);
+// Sends all n bytes (MSG_DONTWAIT|MSG_NOSIGNAL, bounded waits for EPOLLOUT).
+ssize_t send_exact(int fd, const void* buf, size_t n, int timeout_ms = 2000);
+// Sets or clears O_NONBLOCK; returns fcntl's result.
+int set_nonblocking(int fd, bool on);
+// getsockopt of an int option; returns the value, or -1 (errno set).
+int get_int_opt(int fd, int level, int name);
+int set_int_opt(int fd, int level, int name, int value);
 
 }  // namespace conf
 
