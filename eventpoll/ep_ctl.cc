@@ -72,6 +72,7 @@ kstd::Result<void> EventPoll::insert(const abi::EpollEvent& event, File& target,
     epi->fd = fd;
     epi->events.store(event.events, std::memory_order_relaxed);
     epi->data = event.data;
+    if (unsigned id = target.napi_id()) napi_id_.store(id, std::memory_order_relaxed);
     ref();
 
     {

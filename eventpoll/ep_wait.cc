@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "eventpoll/busy_poll.h"
 #include "eventpoll/event_poll.h"
 #include "kernel/platform.h"
 
@@ -129,6 +130,8 @@ int EventPoll::send_events(abi::EpollEvent* events, int maxevents) {
                 if (res == 0) res = -EFAULT;
                 break;
             }
+            // ep_set_busy_poll_napi_id(): follow where the traffic arrives.
+            if (unsigned id = epi.file->napi_id()) napi_id_.store(id, std::memory_order_relaxed);
             abi::EpollEvent out{revents, epi.data};
             std::memcpy(&events[res], &out, sizeof(out));
             ++res;
@@ -168,6 +171,47 @@ bool EventPoll::has_ready_items() {
     return ready;
 }
 
+namespace {
+
+constexpr int kBusyPollBudget = 8;  // Linux's BUSY_POLL_BUDGET
+std::atomic<BusyPollFn> busy_hook{nullptr};
+std::atomic<uint64_t> busy_loops{0}, busy_rounds{0}, busy_found{0};
+
+}  // namespace
+
+void set_busy_poll_hook(BusyPollFn fn) { busy_hook.store(fn, std::memory_order_release); }
+BusyPollFn busy_poll_hook() { return busy_hook.load(std::memory_order_acquire); }
+
+BusyPollCounters busy_poll_counters() {
+    BusyPollCounters c;
+    c.loops = busy_loops.load(std::memory_order_relaxed);
+    c.rounds = busy_rounds.load(std::memory_order_relaxed);
+    c.found = busy_found.load(std::memory_order_relaxed);
+    return c;
+}
+
+// Linux's ep_busy_loop(): spin the items' NAPI context for up to busy_poll_usecs, or until
+// events are ready.
+bool EventPoll::busy_loop() {
+    uint32_t usecs = busy_poll_usecs_.load(std::memory_order_relaxed);
+    unsigned napi_id = napi_id_.load(std::memory_order_relaxed);
+    BusyPollFn hook = busy_poll_hook();
+    if (usecs == 0 || napi_id == 0 || hook == nullptr) return false;
+    int budget = busy_poll_budget_.load(std::memory_order_relaxed);
+    if (budget == 0) budget = kBusyPollBudget;
+    uint64_t end = platform::monotonic_ns() + uint64_t{usecs} * 1000u;
+    busy_loops.fetch_add(1, std::memory_order_relaxed);
+    do {
+        if (hook(napi_id, budget)) busy_rounds.fetch_add(1, std::memory_order_relaxed);
+        if (events_available()) {
+            busy_found.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        }
+        platform::cpu_relax();
+    } while (platform::monotonic_ns() < end);
+    return false;
+}
+
 // Linux's ep_poll(). Waiters queue exclusively, so one ready item wakes one thread; a thread
 // that leaves items behind wakes the next (done_scan). A signal gives EINTR, as on Linux,
 // whatever SA_RESTART says.
@@ -180,6 +224,7 @@ kstd::Result<int> EventPoll::wait(abi::EpollEvent* events, int maxevents, int64_
     }
     bool eavail = events_available();
     bool interrupted = false;
+    bool busy_polled = false;
     for (;;) {
         if (eavail) {
             int res = send_events(events, maxevents);
@@ -188,6 +233,13 @@ kstd::Result<int> EventPoll::wait(abi::EpollEvent* events, int maxevents, int64_
         }
         if (timed_out) return 0;
         if (interrupted) return kstd::err(EINTR);
+        if (!busy_polled) {
+            busy_polled = true;
+            if (busy_loop()) {
+                eavail = true;
+                continue;
+            }
+        }
 
         Parker parker;
         WaitQueueEntry wait(default_wake_function, &parker);

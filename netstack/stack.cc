@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "drivers/napi.h"
+#include "eventpoll/busy_poll.h"
 #include "kernel/parker.h"
 #include "kernel/platform.h"
 #include "kernel/spin_lock.h"
@@ -111,6 +112,7 @@ void stack_init() {
         lwip_init();
     }
     napi_set_runner(runner_enqueue);
+    set_busy_poll_hook(stack_busy_poll);
     platform::spawn_kernel_thread(net_rx_thread, nullptr, "pollux-net-rx");
     init_state.store(2, std::memory_order_release);
     if (platform_bringup != nullptr) platform_bringup();

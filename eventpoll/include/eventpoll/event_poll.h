@@ -98,6 +98,7 @@ public:
     static void release_file(File& file);
 
     abi::EpollParams busy_poll_params() const;
+    bool busy_loop();
 
 private:
     EventPoll();
@@ -160,6 +161,7 @@ private:
     std::atomic<uint32_t> busy_poll_usecs_{0};
     std::atomic<uint16_t> busy_poll_budget_{0};
     std::atomic<uint8_t> prefer_busy_poll_{0};
+    std::atomic<unsigned> napi_id_{0};  // where the items' traffic last arrived (ep->napi_id)
 };
 
 // Linux's reverse_path_check() for an insert of `target` (ep_loop_check.cc): false when the

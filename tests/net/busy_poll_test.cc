@@ -1,0 +1,61 @@
+// epoll busy polling: an eventpoll with busy_poll_usecs (EPIOCSPARAMS) spins the NAPI context its
+// socket's traffic arrives on before sleeping, and the counters say it did.
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+
+#include <thread>
+
+#include "eventpoll/busy_poll.h"
+#include "eventpoll/sys.h"
+#include "netstack/stack.h"
+#include "two_hosts.h"
+
+namespace {
+
+TEST(BusyPoll, EpollWaitSpinsTheSocketsNapiContext) {
+    nettest::setup_hosts();
+    sockaddr_in srv = nettest::addr4(0, 1, 0);
+    uint16_t port = 0;
+    int l = nettest::tcp_listener(reinterpret_cast<sockaddr*>(&srv), sizeof(srv), 4, &port);
+    srv.sin_port = htons(port);
+    int c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&srv), sizeof(srv));
+    int s = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, 0));
+    ASSERT_GE(s, 0);
+    int one = 1;  // one-way small writes would otherwise wait for delayed ACKs (Nagle)
+    ASSERT_EQ(pollux::sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+    // A first exchange lets the client socket learn its NAPI id.
+    char b = 'x';
+    ASSERT_EQ(pollux::sys_write(s, &b, 1), 1);
+    ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);
+    int napi_id = 0;
+    unsigned len = sizeof(napi_id);
+    ASSERT_EQ(pollux::sys_getsockopt(c, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &len), 0);
+    EXPECT_GT(napi_id, 0);
+
+    int ep = static_cast<int>(pollux::sys_epoll_create1(0));
+    pollux::abi::EpollParams params{2000, 16, 0, 0};
+    ASSERT_EQ(pollux::sys_ioctl(ep, pollux::abi::kEPIOCSPARAMS, reinterpret_cast<unsigned long>(&params)), 0);
+    pollux::abi::EpollEvent ev{EPOLLIN, 0};
+    ASSERT_EQ(pollux::sys_epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev), 0);
+
+    pollux::BusyPollCounters before = pollux::busy_poll_counters();
+    uint64_t stack_before = pollux::net::stack_counters().busy_poll_rounds;
+    for (int i = 0; i < 20; ++i) {
+        std::thread server([&] { EXPECT_EQ(pollux::sys_write(s, &b, 1), 1); });
+        pollux::abi::EpollEvent out;
+        ASSERT_EQ(pollux::sys_epoll_wait(ep, &out, 1, 2000), 1);
+        ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);
+        server.join();
+    }
+    pollux::BusyPollCounters after = pollux::busy_poll_counters();
+    EXPECT_GT(after.loops, before.loops);
+    EXPECT_GT(after.rounds, before.rounds);
+    EXPECT_GT(pollux::net::stack_counters().busy_poll_rounds, stack_before);
+    EXPECT_EQ(pollux::sys_close(ep), 0);
+    EXPECT_EQ(pollux::sys_close(c), 0);
+    EXPECT_EQ(pollux::sys_close(s), 0);
+    EXPECT_EQ(pollux::sys_close(l), 0);
+}
+
+}  // namespace
