@@ -20,6 +20,7 @@
 namespace pollux::net {
 
 void notice_icmp_error(const uint8_t* frame, size_t len) REQUIRES(stack_lock);
+bool frame_ok(const uint8_t* frame, size_t len);
 
 namespace {
 
@@ -53,6 +54,12 @@ void free_rx_pbuf(pbuf* p) {
 }
 
 void Iface::receive(RxBuf* buf) {
+    if (!frame_ok(buf->data, buf->len)) {
+        ++counters.rx_malformed;
+        ++counters.rx_dropped;
+        buf->release(buf);
+        return;
+    }
     auto* rx = new (buf->stack_private) RxPbuf;
     rx->custom.custom_free_function = free_rx_pbuf;
     pbuf* p = pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(buf->len), PBUF_REF, &rx->custom, buf->data,

@@ -227,6 +227,20 @@ void* spawned_thread(void* p) {
 
 }  // namespace
 
+void entropy(void* buf, size_t len) {
+    auto* p = static_cast<unsigned char*>(buf);
+    while (len > 0) {
+        long r = raw(SYS_getrandom, reinterpret_cast<long>(p), static_cast<long>(len), 0);
+        if (r <= 0) {
+            if (r == -EINTR) continue;
+            fprintf(stderr, "pollux: getrandom failed (%ld)\n", -r);
+            abort();
+        }
+        p += r;
+        len -= static_cast<size_t>(r);
+    }
+}
+
 void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name) {
     pthread_t thread;
     pthread_attr_t attr;

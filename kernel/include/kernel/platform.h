@@ -25,6 +25,9 @@ void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();
 
+// Fills buf with unpredictable bytes (hosted: getrandom(2)); for TCP ISN secrets and seeds.
+void entropy(void* buf, size_t len);
+
 // Starts a thread of the core's own (timer service, net-rx) that runs fn(arg) and never
 // receives the application's signals. Stops the machine if it cannot.
 void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name);

@@ -123,4 +123,7 @@
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) pollux_lwip_route4(src, dest)
 #define LWIP_HOOK_IP6_ROUTE(src, dest) pollux_lwip_route6(src, dest)
 #define LWIP_RAND() pollux_lwip_rand()
+// RFC 6528 initial sequence numbers: a keyed hash of the connection plus a 4 us clock.
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
+    pollux_lwip_isn(local_ip, local_port, remote_ip, remote_port)
 #define LWIP_ASSERT_CORE_LOCKED() pollux_lwip_assert_locked()
