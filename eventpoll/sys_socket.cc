@@ -144,9 +144,9 @@ long sys_accept4(int fd, void* addr, unsigned* addrlen, int flags) {
         conn = std::move(got.value());
         return 0L;
     });
-    if (r < 0) {
+    if (r < 0 || !conn) {
         platform::release_fd(newfd);
-        return r;
+        return r < 0 ? r : -ECONNABORTED;
     }
     if (addr != nullptr) {
         SockAddr peer;

@@ -30,7 +30,6 @@ using abi::kMSG_WAITALL;
 using abi::kNPROTO;
 using abi::kSOCK_MAX;
 using abi::kSOCK_TYPE_MASK;
-using abi::kSockaddrStorageSize;
 constexpr unsigned long kSIOCOUTQ = 0x5411;  // TIOCOUTQ, include/uapi/asm-generic/sockios.h
 
 constexpr PollMask kReadable = abi::kEPOLLIN | abi::kEPOLLRDNORM;

@@ -81,6 +81,7 @@ void Iface::receive(RxBuf* buf) {
 }
 
 err_t link_output(struct netif* nif, pbuf* p) {
+    if (p == nullptr) return ERR_ARG;
     Iface& iface = *static_cast<Iface*>(nif->state);
     TxSeg segs[kMaxTxSegs];
     int n = 0;

@@ -62,10 +62,10 @@ u32_t pollux_lwip_isn(const ip_addr_t* local_ip, u16_t local_port, const ip_addr
 }
 
 void pollux_lwip_diag(const char* fmt, ...) {
+    std::fputs("lwip: ", stderr);
     va_list ap;
     va_start(ap, fmt);
-    std::fputs("lwip: ", stderr);
-    std::vfprintf(stderr, fmt, ap);
+    std::vfprintf(stderr, fmt, ap);  // NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above
     va_end(ap);
 }
 

@@ -75,12 +75,12 @@ kstd::Result<size_t> TcpSocket::recvmsg(IoIter& to, int flags, SockAddr* from, i
             if (!stop && copied > 0)
                 stop = err_ != 0 || state() == CLOSED || (shutdown_ & kRcvShutdown) != 0 || nonblock;
             if (!stop && copied == 0) {
-                if (done_) {
+                // SOCK_DONE first, then the error, then SHUT_RD: a FIN seen before a reset
+                // reads as EOF and leaves the error for later.
+                if (done_ || (err_ == 0 && (shutdown_ & kRcvShutdown) != 0)) {
                     stop = true;
                 } else if (err_ != 0) {
                     return kstd::err(take_error());
-                } else if ((shutdown_ & kRcvShutdown) != 0) {
-                    stop = true;
                 } else if (state() == CLOSED) {
                     return kstd::err(ENOTCONN);
                 } else if (nonblock) {
@@ -119,12 +119,10 @@ kstd::Result<size_t> TcpSocket::sendmsg(IoIter& from, int flags, const SockAddr*
             tcp_state st = state();
             if (err_ != 0) {
                 error = sent == 0 ? take_error() : 0;
-            } else if ((shutdown_ & kSendShutdown) != 0) {
-                error = EPIPE;
             } else if (st == SYN_SENT || st == SYN_RCVD) {
                 if (nonblock) error = EAGAIN;
                 else wait_mask = kWaitSpace;
-            } else if (st != ESTABLISHED && st != CLOSE_WAIT) {
+            } else if ((shutdown_ & kSendShutdown) != 0 || (st != ESTABLISHED && st != CLOSE_WAIT)) {
                 error = EPIPE;
             } else {
                 bool queued_any = false;

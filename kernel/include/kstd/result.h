@@ -40,7 +40,7 @@ public:
 private:
     bool ok_;
     int error_ = 0;
-    alignas(T) unsigned char storage_[sizeof(T)];
+    alignas(T) unsigned char storage_[sizeof(T)];  // NOLINT(bugprone-sizeof-expression): T may be a pointer
 };
 
 template <>
