@@ -19,7 +19,6 @@
 
 namespace pollux::net {
 
-void notice_icmp_error(const uint8_t* frame, size_t len) REQUIRES(stack_lock);
 bool frame_ok(const uint8_t* frame, size_t len);
 
 namespace {
@@ -72,7 +71,6 @@ void Iface::receive(RxBuf* buf) {
     ++counters.rx_frames;
     stack_lock_held();  // drivers deliver from NAPI polls, which run under the lock
     current_rx_napi_id = buf->napi_id;
-    notice_icmp_error(buf->data, buf->len);
     if (nif.input(p, &nif) != ERR_OK) {
         ++counters.rx_dropped;
         pbuf_free(p);

@@ -123,6 +123,9 @@
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) pollux_lwip_route4(src, dest)
 #define LWIP_HOOK_IP6_ROUTE(src, dest) pollux_lwip_route6(src, dest)
 #define LWIP_RAND() pollux_lwip_rand()
+// ICMP errors for our UDP sockets (netstack/icmp_errors.cc); never eats the packet.
+#define LWIP_HOOK_IP4_INPUT(p, inp) pollux_lwip_ip4_input(p, inp)
+#define LWIP_HOOK_IP6_INPUT(p, inp) pollux_lwip_ip6_input(p, inp)
 // RFC 6528 initial sequence numbers: a keyed hash of the connection plus a 4 us clock.
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
     pollux_lwip_isn(local_ip, local_port, remote_ip, remote_port)

@@ -18,6 +18,9 @@ struct ip6_addr;
 struct netif* pollux_lwip_route4(const struct ip4_addr* src, const struct ip4_addr* dest);
 struct netif* pollux_lwip_route6(const struct ip6_addr* src, const struct ip6_addr* dest);
 struct ip_addr;
+struct pbuf;
+int pollux_lwip_ip4_input(struct pbuf* p, struct netif* inp);
+int pollux_lwip_ip6_input(struct pbuf* p, struct netif* inp);
 u32_t pollux_lwip_isn(const struct ip_addr* local_ip, u16_t local_port, const struct ip_addr* remote_ip,
                       u16_t remote_port);
 
