@@ -168,21 +168,20 @@ long sys_accept4(int fd, void* addr, unsigned* addrlen, int flags) {
 
 long sys_accept(int fd, void* addr, unsigned* addrlen) { return sys_accept4(fd, addr, addrlen, 0); }
 
-long sys_getsockname(int fd, void* addr, unsigned* addrlen) {
+namespace {
+
+long getname(int fd, void* addr, unsigned* addrlen, bool peer) {
     FileRef file;
     if (long r = lookup(fd, file); r < 0) return r;
     SockAddr a;
-    if (kstd::Result<void> r = sock(file).getname(a, false); !r.ok()) return -r.error_code();
+    if (kstd::Result<void> r = sock(file).getname(a, peer); !r.ok()) return -r.error_code();
     return addr_out(a, addr, addrlen);
 }
 
-long sys_getpeername(int fd, void* addr, unsigned* addrlen) {
-    FileRef file;
-    if (long r = lookup(fd, file); r < 0) return r;
-    SockAddr a;
-    if (kstd::Result<void> r = sock(file).getname(a, true); !r.ok()) return -r.error_code();
-    return addr_out(a, addr, addrlen);
-}
+}  // namespace
+
+long sys_getsockname(int fd, void* addr, unsigned* addrlen) { return getname(fd, addr, addrlen, false); }
+long sys_getpeername(int fd, void* addr, unsigned* addrlen) { return getname(fd, addr, addrlen, true); }
 
 long sys_setsockopt(int fd, int level, int name, const void* val, int len) {
     if (len < 0) return -EINVAL;
