@@ -103,7 +103,9 @@ PollMask TcpSocket::compute_mask() const {
 
 void TcpSocket::refresh() { mask_.store(compute_mask(), std::memory_order_seq_cst); }
 
-void TcpSocket::wake(PollMask key) { wq_.wake_up(key, 0); }
+// Data and write space wake one exclusive waiter (one accept()er, one EPOLLEXCLUSIVE epoll), as
+// sock_def_readable / sk_stream_write_space do; a state change wakes them all (sock_def_wakeup).
+void TcpSocket::wake(PollMask key) { wq_.wake_up(key, key == kStateChangeKey ? 0 : 1); }
 
 PollMask TcpSocket::poll(PollTable* pt) {
     poll_wait(*this, wq_, pt);

@@ -95,13 +95,13 @@ void UdpSocket::on_recv(pbuf* p, const ip_addr_t* addr, u16_t port) {
     queued_bytes_ += truesize(p);
     if (current_rx_napi_id != 0) napi_id_.store(current_rx_napi_id, std::memory_order_relaxed);
     refresh();
-    wq_.wake_up(abi::kEPOLLIN | abi::kEPOLLPRI | abi::kEPOLLRDNORM | abi::kEPOLLRDBAND, 0);
+    wq_.wake_up(abi::kEPOLLIN | abi::kEPOLLPRI | abi::kEPOLLRDNORM | abi::kEPOLLRDBAND, 1);  // sock_def_readable
 }
 
 void UdpSocket::on_error(int err) {
     err_ = err;
     refresh();
-    wq_.wake_up(abi::kEPOLLERR, 0);  // sk_error_report()
+    wq_.wake_up(abi::kEPOLLERR, 1);  // sock_def_error_report()
 }
 
 void udp_port_unreachable(const ip_addr_t& dst, uint16_t sport, uint16_t dport) {
