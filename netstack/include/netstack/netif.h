@@ -39,11 +39,11 @@ kstd::Result<int> stack_add_device(NetDevice& dev, const IfaceConfig& cfg);
 // through the other, so two hosts in one process reach each other over the wire, not loopback.
 void stack_pair_wire(int ifindex_a, int ifindex_b);
 
-// Counters of one interface's glue: frames dropped before lwIP (rx_malformed: headers that run
-// past the frame, see frame_check.cc) or refused by lwIP's input, and frames that could not be
-// sent. lwIP's own drops (bad checksums, unknown protocols) are in its statistics (lwip_stats).
+// Counters of one interface's glue: frames handed to lwIP, frames it could not be given, and
+// frames the device did not take. What lwIP drops itself (short or malformed headers, bad
+// checksums, unknown protocols) is in its statistics (lwip_stats: lenerr, chkerr, drop).
 struct IfaceCounters {
-    uint64_t rx_frames = 0, rx_dropped = 0, rx_malformed = 0, tx_frames = 0, tx_dropped = 0;
+    uint64_t rx_frames = 0, rx_dropped = 0, tx_frames = 0, tx_dropped = 0;
 };
 IfaceCounters iface_counters(int ifindex);
 
