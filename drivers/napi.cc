@@ -1,5 +1,6 @@
 // Napi ids and the runner hand-off. Contexts are few and long-lived, so the id registry is a
-// small fixed table searched linearly: busy poll looks one up per epoll_wait at most.
+// small fixed table: changed under a lock, read without one (busy poll looks a context up on
+// every spin).
 #include "drivers/napi.h"
 
 #include "kernel/spin_lock.h"
@@ -12,7 +13,7 @@ constexpr unsigned kMaxNapi = 64;
 constexpr unsigned kFirstNapiId = 8193;  // Linux: MIN_NAPI_ID = NR_CPUS + 1 on common configs
 
 SpinLock registry_lock;
-Napi* registry[kMaxNapi] GUARDED_BY(registry_lock);
+std::atomic<Napi*> registry[kMaxNapi];  // stores under registry_lock
 unsigned next_id GUARDED_BY(registry_lock) = kFirstNapiId;
 std::atomic<NapiRunner> runner{nullptr};
 
@@ -20,10 +21,10 @@ std::atomic<NapiRunner> runner{nullptr};
 
 Napi::Napi(PollFn poll, IrqFn irq, void* owner) : poll_(poll), irq_(irq), owner_(owner), id_(0) {
     LockGuard guard(registry_lock);
-    for (Napi*& slot : registry) {
-        if (slot == nullptr) {
-            slot = this;
+    for (std::atomic<Napi*>& slot : registry) {
+        if (slot.load(std::memory_order_relaxed) == nullptr) {
             id_ = next_id++;
+            slot.store(this, std::memory_order_release);
             break;
         }
     }
@@ -31,8 +32,8 @@ Napi::Napi(PollFn poll, IrqFn irq, void* owner) : poll_(poll), irq_(irq), owner_
 
 Napi::~Napi() {
     LockGuard guard(registry_lock);
-    for (Napi*& slot : registry) {
-        if (slot == this) slot = nullptr;
+    for (std::atomic<Napi*>& slot : registry) {
+        if (slot.load(std::memory_order_relaxed) == this) slot.store(nullptr, std::memory_order_release);
     }
 }
 
@@ -68,8 +69,8 @@ void napi_set_runner(NapiRunner r) { runner.store(r, std::memory_order_release);
 
 Napi* napi_by_id(unsigned id) {
     if (id == 0) return nullptr;
-    LockGuard guard(registry_lock);
-    for (Napi* n : registry) {
+    for (const std::atomic<Napi*>& slot : registry) {
+        Napi* n = slot.load(std::memory_order_acquire);
         if (n != nullptr && n->id() == id) return n;
     }
     return nullptr;

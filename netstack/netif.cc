@@ -174,6 +174,34 @@ void stack_pair_wire(int ifindex_a, int ifindex_b) {
     b->wire_peer = a;
 }
 
+namespace {
+
+IfaceConfig wire_host(int link, int host, bool make_default) {
+    IfaceConfig cfg;
+    cfg.has_v4 = true;
+    cfg.v4_addr = lwip_htonl((10u << 24) | (static_cast<uint32_t>(link & 0xff) << 8) | static_cast<uint32_t>(host));
+    cfg.v4_netmask = lwip_htonl(0xffffff00u);
+    cfg.n_v6 = 1;
+    cfg.v6[0].addr[0] = 0xfd;
+    cfg.v6[0].addr[3] = static_cast<uint8_t>(link);  // fd00:<link>::<host>
+    cfg.v6[0].addr[2] = static_cast<uint8_t>(link >> 8);
+    cfg.v6[0].addr[15] = static_cast<uint8_t>(host);
+    cfg.v6[0].prefix = 64;
+    cfg.make_default = make_default;
+    return cfg;
+}
+
+}  // namespace
+
+kstd::Result<void> stack_add_wire_hosts(NetDevice& end0, NetDevice& end1, int link, bool make_default) {
+    kstd::Result<int> a = stack_add_device(end0, wire_host(link, 1, make_default));
+    if (!a.ok()) return a.error();
+    kstd::Result<int> b = stack_add_device(end1, wire_host(link, 2, false));
+    if (!b.ok()) return b.error();
+    stack_pair_wire(a.value(), b.value());
+    return {};
+}
+
 IfaceCounters iface_counters(int ifindex) {
     StackGuard guard;
     Iface* iface = iface_by_index(ifindex);

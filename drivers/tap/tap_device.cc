@@ -154,7 +154,7 @@ int TapDevice::transmit(const net::TxFrame* frames, int count) {
         } else {
             // Transmit runs under the stack lock, as does the NAPI poll: the scratch is free.
             if (f.len > kScratchBytes) {
-                tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+                live_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
             size_t at = 0;
@@ -168,33 +168,24 @@ int TapDevice::transmit(const net::TxFrame* frames, int count) {
         long r = raw_syscall(SYS_writev, tap_fd_, arg(iov), niov);
         if (r >= 0) {
             ++sent;
-            tx_packets_.fetch_add(1, std::memory_order_relaxed);
-            tx_bytes_.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+            live_.tx_packets.fetch_add(1, std::memory_order_relaxed);
+            live_.tx_bytes.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
             continue;
         }
         if (r == -EAGAIN) {
             // The TAP's queue to Linux is full; the rest would meet the same queue.
-            tx_dropped_.fetch_add(static_cast<uint64_t>(count - i), std::memory_order_relaxed);
+            live_.tx_dropped.fetch_add(static_cast<uint64_t>(count - i), std::memory_order_relaxed);
             break;
         }
-        tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+        live_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
         note_error(tx_error_logged_, "writev", r);
     }
     return sent;
 }
 
 net::DeviceCounters TapDevice::counters() const {
-    net::DeviceCounters c;
-    c.rx_packets = rx_packets_.load(std::memory_order_relaxed);
-    c.rx_bytes = rx_bytes_.load(std::memory_order_relaxed);
-    c.rx_dropped = rx_dropped_.load(std::memory_order_relaxed);
-    c.tx_packets = tx_packets_.load(std::memory_order_relaxed);
-    c.tx_bytes = tx_bytes_.load(std::memory_order_relaxed);
-    c.tx_dropped = tx_dropped_.load(std::memory_order_relaxed);
-    c.polls = napi_.polls.load(std::memory_order_relaxed);
-    c.interrupts = napi_.interrupts.load(std::memory_order_relaxed);
-    c.busy_polls = napi_.busy_polls.load(std::memory_order_relaxed);
-    return c;
+    return live_.snapshot(napi_.polls.load(std::memory_order_relaxed), napi_.interrupts.load(std::memory_order_relaxed),
+                          napi_.busy_polls.load(std::memory_order_relaxed));
 }
 
 uint32_t TapDevice::rx_buffers_total() const { return pool_ != nullptr ? pool_->capacity() : 0; }

@@ -106,13 +106,13 @@ int TapDevice::receive_burst(int budget) {
         ++done;
         if (buf == nullptr || n < kEthHeader || n > room) {
             if (buf != nullptr) RxPool::put(buf);
-            rx_dropped_.fetch_add(1, std::memory_order_relaxed);
+            live_.rx_dropped.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
         buf->len = static_cast<uint32_t>(n);
         buf->napi_id = napi_.id();
-        rx_packets_.fetch_add(1, std::memory_order_relaxed);
-        rx_bytes_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        live_.rx_packets.fetch_add(1, std::memory_order_relaxed);
+        live_.rx_bytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         sink->receive(buf);
     }
     return done;

@@ -86,17 +86,8 @@ size_t WireEnd::in_flight() const {
 }
 
 net::DeviceCounters WireEnd::counters() const {
-    net::DeviceCounters c;
-    c.rx_packets = rx_packets_.load(std::memory_order_relaxed);
-    c.rx_bytes = rx_bytes_.load(std::memory_order_relaxed);
-    c.rx_dropped = rx_dropped_.load(std::memory_order_relaxed);
-    c.tx_packets = tx_packets_.load(std::memory_order_relaxed);
-    c.tx_bytes = tx_bytes_.load(std::memory_order_relaxed);
-    c.tx_dropped = tx_dropped_.load(std::memory_order_relaxed);
-    c.polls = polls_.load(std::memory_order_relaxed);
-    c.interrupts = napi_.interrupts.load(std::memory_order_relaxed);
-    c.busy_polls = napi_.busy_polls.load(std::memory_order_relaxed);
-    return c;
+    return live_.snapshot(polls_.load(std::memory_order_relaxed), napi_.interrupts.load(std::memory_order_relaxed),
+                          napi_.busy_polls.load(std::memory_order_relaxed));
 }
 
 WireStats WireEnd::stats() const {
@@ -119,24 +110,24 @@ int WireEnd::transmit(const net::TxFrame* frames, int count) {
         for (int i = 0; i < count; ++i) {
             const net::TxFrame& tx = frames[i];
             if (tx.len == 0 || tx.len > config.mtu + kEthHeader) {
-                tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+                live_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
             // Only this end's senders (serialised by tx_lock_) add to to.pending_, so room seen
             // here is room at enqueue. A tail drop never reaches the wire: it costs no link time.
             if (to.in_flight() >= config.queue_limit) {
                 queue_drops_.fetch_add(1, std::memory_order_relaxed);
-                tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+                live_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
             WireFrame* frame = gather(tx);
             if (frame == nullptr) {
-                tx_dropped_.fetch_add(1, std::memory_order_relaxed);
+                live_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
             ++sent;
-            tx_packets_.fetch_add(1, std::memory_order_relaxed);
-            tx_bytes_.fetch_add(tx.len, std::memory_order_relaxed);
+            live_.tx_packets.fetch_add(1, std::memory_order_relaxed);
+            live_.tx_bytes.fetch_add(tx.len, std::memory_order_relaxed);
             wake |= send(frame, link_.now());
         }
     }
@@ -284,13 +275,13 @@ int WireEnd::deliver(int budget) {
         for (int i = 0; i < n; ++i) {
             WireFrame* frame = batch[i];
             if (sink == nullptr) {
-                rx_dropped_.fetch_add(1, std::memory_order_relaxed);
+                live_.rx_dropped.fetch_add(1, std::memory_order_relaxed);
                 free_frame(frame);
                 continue;
             }
             frame->rx.napi_id = napi_.id();
-            rx_packets_.fetch_add(1, std::memory_order_relaxed);
-            rx_bytes_.fetch_add(frame->rx.len, std::memory_order_relaxed);
+            live_.rx_packets.fetch_add(1, std::memory_order_relaxed);
+            live_.rx_bytes.fetch_add(frame->rx.len, std::memory_order_relaxed);
             sink->receive(&frame->rx);
         }
         done += n;

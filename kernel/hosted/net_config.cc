@@ -94,19 +94,6 @@ void parse_env() {
     die("POLLUX_NIC", nic, "unknown NIC");
 }
 
-pollux::net::IfaceConfig wire_host(uint8_t last) {
-    pollux::net::IfaceConfig cfg;
-    cfg.has_v4 = true;
-    cfg.v4_addr = 0x0000000au | (uint32_t{last} << 24);  // 10.0.0.last in network order
-    cfg.v4_netmask = 0x00ffffffu;
-    cfg.n_v6 = 1;
-    uint8_t v6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last};
-    memcpy(cfg.v6[0].addr, v6, 16);
-    cfg.v6[0].prefix = 64;
-    cfg.make_default = last == 1;
-    return cfg;
-}
-
 void bring_up() {
     if (env.kind == NicKind::tap) {
         kstd::Result<pollux::tap::TapDevice*> dev = pollux::tap::TapDevice::open(env.tap_name);
@@ -122,13 +109,10 @@ void bring_up() {
         }
     } else if (env.kind == NicKind::wire) {
         auto* link = new pollux::wire::WireLink(env.wire);  // lives as long as the process
-        kstd::Result<int> a = pollux::net::stack_add_device(link->end(0), wire_host(1));
-        kstd::Result<int> b = pollux::net::stack_add_device(link->end(1), wire_host(2));
-        if (!a.ok() || !b.ok()) {
+        if (!pollux::net::stack_add_wire_hosts(link->end(0), link->end(1), 0, true).ok()) {
             fprintf(stderr, "pollux: cannot add the wire to the stack\n");
             _exit(2);
         }
-        pollux::net::stack_pair_wire(a.value(), b.value());
     }
 }
 

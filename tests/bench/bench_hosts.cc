@@ -13,18 +13,6 @@
 
 namespace tcpbench {
 
-namespace {
-
-pollux::net::IfaceConfig host_config(int host) {
-    pollux::net::IfaceConfig cfg;
-    cfg.has_v4 = true;
-    cfg.v4_addr = pollux_addr(host, 0).sin_addr.s_addr;
-    cfg.v4_netmask = htonl(0xffffff00);
-    cfg.make_default = false;
-    return cfg;
-}
-
-}  // namespace
 
 void setup_pollux_hosts() {
     static std::once_flag once;
@@ -34,13 +22,10 @@ void setup_pollux_hosts() {
         // Clean (the default WireConfig: no faults, no delay, no rate cap); lives as long as the
         // process, since frames the stack holds point into it.
         auto* wire = new pollux::wire::WireLink(pollux::wire::WireConfig{});
-        kstd::Result<int> a = pollux::net::stack_add_device(wire->end(0), host_config(1));
-        kstd::Result<int> b = pollux::net::stack_add_device(wire->end(1), host_config(2));
-        if (!a.ok() || !b.ok()) {
+        if (!pollux::net::stack_add_wire_hosts(wire->end(0), wire->end(1), 0, false).ok()) {
             std::fprintf(stderr, "tcp-bench: the stack refused a wire end\n");
             std::abort();
         }
-        pollux::net::stack_pair_wire(a.value(), b.value());
     });
 }
 

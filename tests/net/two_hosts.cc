@@ -18,23 +18,6 @@ namespace {
 
 pollux::wire::WireLink* links[kLinks];  // live for the whole process, frames in flight included
 
-pollux::net::IfaceConfig host_config(int link, int host) {
-    pollux::net::IfaceConfig cfg;
-    cfg.has_v4 = true;
-    in_addr a;
-    std::string s = "10.0." + std::to_string(link) + "." + std::to_string(host);
-    inet_pton(AF_INET, s.c_str(), &a);
-    cfg.v4_addr = a.s_addr;
-    inet_pton(AF_INET, "255.255.255.0", &a);
-    cfg.v4_netmask = a.s_addr;
-    cfg.n_v6 = 1;
-    in6_addr a6 = addr6(link, host, 0).sin6_addr;
-    std::memcpy(cfg.v6[0].addr, &a6, 16);
-    cfg.v6[0].prefix = 64;
-    cfg.make_default = false;
-    return cfg;
-}
-
 }  // namespace
 
 void setup_hosts() {
@@ -47,10 +30,7 @@ void setup_hosts() {
             cfg.seed = 42 + static_cast<uint64_t>(link);
             if (link == 1) cfg.loss = cfg.reorder = cfg.duplicate = 0.05;
             auto* wire = links[link] = new pollux::wire::WireLink(cfg);
-            kstd::Result<int> a = pollux::net::stack_add_device(wire->end(0), host_config(link, 1));
-            kstd::Result<int> b = pollux::net::stack_add_device(wire->end(1), host_config(link, 2));
-            ASSERT_TRUE(a.ok() && b.ok());
-            pollux::net::stack_pair_wire(a.value(), b.value());
+            ASSERT_TRUE(pollux::net::stack_add_wire_hosts(wire->end(0), wire->end(1), link, false).ok());
         }
     });
 }

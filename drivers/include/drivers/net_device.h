@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -57,6 +58,26 @@ struct DeviceCounters {
     uint64_t rx_packets = 0, rx_bytes = 0, rx_dropped = 0;
     uint64_t tx_packets = 0, tx_bytes = 0, tx_dropped = 0;
     uint64_t polls = 0, interrupts = 0, busy_polls = 0;
+};
+
+// What a driver counts as it goes (any thread); counters() snapshots it.
+struct LiveCounters {
+    std::atomic<uint64_t> rx_packets{0}, rx_bytes{0}, rx_dropped{0};
+    std::atomic<uint64_t> tx_packets{0}, tx_bytes{0}, tx_dropped{0};
+
+    DeviceCounters snapshot(uint64_t polls, uint64_t interrupts, uint64_t busy_polls) const {
+        DeviceCounters c;
+        c.rx_packets = rx_packets.load(std::memory_order_relaxed);
+        c.rx_bytes = rx_bytes.load(std::memory_order_relaxed);
+        c.rx_dropped = rx_dropped.load(std::memory_order_relaxed);
+        c.tx_packets = tx_packets.load(std::memory_order_relaxed);
+        c.tx_bytes = tx_bytes.load(std::memory_order_relaxed);
+        c.tx_dropped = tx_dropped.load(std::memory_order_relaxed);
+        c.polls = polls;
+        c.interrupts = interrupts;
+        c.busy_polls = busy_polls;
+        return c;
+    }
 };
 
 class NetDevice {

@@ -39,6 +39,11 @@ kstd::Result<int> stack_add_device(NetDevice& dev, const IfaceConfig& cfg);
 // through the other, so two hosts in one process reach each other over the wire, not loopback.
 void stack_pair_wire(int ifindex_a, int ifindex_b);
 
+// Two hosts on a wire, the fixed plan the hosted runtime's POLLUX_NIC=wire and the tests share:
+// end0 is host 1 (10.0.<link>.1/24, fd00:<link>::1/64), end1 host 2 (.2 and ::2). Adds both ends,
+// pairs them, and makes host 1 the default route if asked.
+kstd::Result<void> stack_add_wire_hosts(NetDevice& end0, NetDevice& end1, int link, bool make_default);
+
 // Counters of one interface's glue: frames handed to lwIP, frames it could not be given, and
 // frames the device did not take. What lwIP drops itself (short or malformed headers, bad
 // checksums, unknown protocols) is in its statistics (lwip_stats: lenerr, chkerr, drop).

@@ -44,10 +44,8 @@ void stack_set_bringup(void (*bringup)());
 
 // Counters of the receive context, for /proc-style reports and the busy-poll tests.
 struct StackCounters {
-    uint64_t napi_polls = 0;      // runner polls
+    uint64_t napi_polls = 0;        // runner polls
     uint64_t busy_poll_rounds = 0;  // polls made by busy-polling threads
-    uint64_t rx_frames = 0;
-    uint64_t rx_dropped = 0;      // frames lwIP refused (malformed, no memory)
 };
 StackCounters stack_counters();
 

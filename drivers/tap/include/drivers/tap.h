@@ -89,8 +89,7 @@ private:
     std::atomic<bool> irq_enabled_{false};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> rx_error_logged_{false}, tx_error_logged_{false};
-    std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0};
-    std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_dropped_{0};
+    net::LiveCounters live_;
     alignas(64) uint8_t rx_scratch_[kScratchBytes];  // drains frames the pool has no room for
 };
 

@@ -137,8 +137,8 @@ private:
     uint64_t next_seq_ GUARDED_BY(rx_lock_) = 0;
     uint64_t timer_deadline_ GUARDED_BY(rx_lock_) = 0;  // 0: timer not armed
 
-    std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0}, polls_{0};
-    std::atomic<uint64_t> tx_packets_{0}, tx_bytes_{0}, tx_dropped_{0};
+    net::LiveCounters live_;
+    std::atomic<uint64_t> polls_{0};
     std::atomic<uint64_t> lost_{0}, corrupted_{0}, duplicated_{0}, reordered_{0}, queue_drops_{0};
 };
 
