@@ -118,7 +118,9 @@ TEST(WireConfig, SurvivesLongAndRandomGarbage) {
         std::string s(prng.below(40), ' ');
         for (char& ch : s) ch = kAlphabet[prng.below(sizeof kAlphabet - 1)];
         auto r = parse_wire_config(s.c_str());
-        if (r.ok()) EXPECT_LE(r.value().loss, 1.0) << s;
+        if (r.ok()) {
+            EXPECT_LE(r.value().loss, 1.0) << s;
+        }
     }
 }
 
