@@ -7,8 +7,9 @@
 #include "lwip/arch.h"
 #include "lwip/ip_addr.h"
 #include "lwip/sys.h"
-#include "pollux_lwip_hooks.h"
 #include "netstack/stack.h"
+#include "pollux_lwip_hooks.h"
+#include "tuple_hash.h"
 
 namespace {
 
@@ -16,23 +17,16 @@ uint64_t start_ns = pollux::platform::monotonic_ns();
 
 // Seeded once from the platform's entropy, under the stack lock (every caller holds it).
 uint64_t rand_state = 0;
-uint64_t isn_key[2];
+uint64_t isn_key = 0;
 bool seeded = false;
 
 void seed() {
     if (seeded) return;
-    uint64_t s[3];
+    uint64_t s[2];
     pollux::platform::entropy(s, sizeof(s));
     rand_state = s[0];
-    isn_key[0] = s[1];
-    isn_key[1] = s[2];
+    isn_key = s[1];
     seeded = true;
-}
-
-uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -44,21 +38,16 @@ u32_t sys_now(void) { return static_cast<u32_t>((pollux::platform::monotonic_ns(
 // splitmix64 over an entropy seed: ephemeral ports, IPv6 interface ids, DHCP transaction ids.
 unsigned int pollux_lwip_rand(void) {
     seed();
-    return static_cast<unsigned int>(mix(rand_state += 0x9e3779b97f4a7c15ull));
+    return static_cast<unsigned int>(pollux::net::mix64(rand_state += 0x9e3779b97f4a7c15ull));
 }
 
 // RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. F is a keyed mix of the tuple, not
 // a cryptographic MAC: enough that an off-path host cannot predict the next ISN.
 u32_t pollux_lwip_isn(const ip_addr_t* local_ip, u16_t local_port, const ip_addr_t* remote_ip, u16_t remote_port) {
     seed();
-    uint64_t h = isn_key[0] ^ (uint64_t{local_port} << 16 | remote_port);
-    const ip_addr_t* addrs[2] = {local_ip, remote_ip};
-    for (const ip_addr_t* a : addrs) {
-        const auto* words = reinterpret_cast<const u32_t*>(&a->u_addr);  // the address, not padding
-        for (size_t i = 0; i < sizeof(a->u_addr) / sizeof(u32_t); ++i) h = mix(h ^ words[i] ^ isn_key[1]);
-    }
+    uint64_t h = pollux::net::tuple_hash(isn_key, local_ip, local_port, remote_ip, remote_port);
     uint64_t clock = (pollux::platform::monotonic_ns() - start_ns) / 4000u;
-    return static_cast<u32_t>(mix(h) + clock);
+    return static_cast<u32_t>(h + clock);
 }
 
 void pollux_lwip_diag(const char* fmt, ...) {

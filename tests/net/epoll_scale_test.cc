@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "eventpoll/sys.h"
+#include "netstack/stack.h"
+#include "netstack/tcp_index.h"
 #include "two_hosts.h"
 
 namespace {
@@ -113,11 +115,19 @@ TEST_F(EpollScale, TenThousandConnectionsThroughOneEventpoll) {
         }
     }
     EXPECT_EQ(got, kConns);
+    auto index_check = [] {
+        pollux::net::StackGuard g;
+        return pollux::net::tcp_index_check();
+    };
+    const char* bad = index_check();  // 20 000 pcbs in the connection index
+    EXPECT_EQ(bad, nullptr) << bad;
     for (int fd : clients) EXPECT_EQ(pollux::sys_close(fd), 0);
     for (int fd : accepted) EXPECT_EQ(pollux::sys_close(fd), 0);
     EXPECT_EQ(pollux::sys_close(l), 0);
     EXPECT_EQ(pollux::sys_close(sep), 0);
     EXPECT_EQ(pollux::sys_close(cep), 0);
+    bad = index_check();  // and after they all closed at once
+    EXPECT_EQ(bad, nullptr) << bad;
 }
 
 // A reader that stops makes the writer get EAGAIN and lose EPOLLOUT; once the reader drains,

@@ -1,0 +1,215 @@
+// The connection index lwIP's TCP lacks (patches/lwip/0003-tcp-pcb-index.patch calls it):
+// lwIP finds the pcb of every incoming segment, checks a bind and picks an ephemeral port by
+// walking its singly linked pcb lists, so each costs O(connections) and opening N connections
+// O(N^2). Linux keeps an established hash (inet_ehash) and per-port bind buckets; this is the
+// same idea: active and TIME-WAIT pcbs hashed by 4-tuple, and a count of pcbs per local port.
+// lwIP's lists stay as they are (its timers walk them); TCP_REG/TCP_RMV keep both in step.
+// Everything here runs under stack_lock, inside lwIP.
+#include <cstring>
+#include <new>
+
+#include "kernel/platform.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "netstack/tcp_index.h"
+#include "tuple_hash.h"
+
+namespace pollux::net {
+namespace {
+
+enum ListId : u8_t { not_listed = 0, listen_list, bound_list, active_list, time_wait_list };
+
+ListId list_id(tcp_pcb* const* pcbs) {
+    if (pcbs == &tcp_active_pcbs) return active_list;
+    if (pcbs == &tcp_tw_pcbs) return time_wait_list;
+    if (pcbs == &tcp_bound_pcbs) return bound_list;
+    return listen_list;  // lwIP has no fifth list
+}
+
+bool hashed(ListId id) { return id == active_list || id == time_wait_list; }
+
+// Linux's ephemeral range and a listener's accepted connections share ports, so a 16-bit count
+// could wrap: 100 000 connections to one server port are ordinary.
+uint32_t port_users[65536];
+
+constexpr size_t min_buckets = 256;
+
+struct Table {
+    tcp_pcb** buckets = nullptr;
+    size_t mask = 0;
+    size_t count = 0;
+    uint64_t key = 0;
+};
+Table table;
+
+size_t bucket_of(const ip_addr_t* lip, u16_t lport, const ip_addr_t* rip, u16_t rport) {
+    return tuple_hash(table.key, lip, lport, rip, rport) & table.mask;
+}
+
+size_t bucket_of(const tcp_pcb* pcb) {
+    return bucket_of(&pcb->local_ip, pcb->local_port, &pcb->remote_ip, pcb->remote_port);
+}
+
+void link(tcp_pcb* pcb) {
+    tcp_pcb** head = &table.buckets[bucket_of(pcb)];
+    pcb->index_next = *head;
+    if (*head != nullptr) (*head)->index_pprev = &pcb->index_next;
+    pcb->index_pprev = head;
+    *head = pcb;
+}
+
+// Keeps the load factor between 1/4 and 1: chains stay short as connections grow, and the
+// table shrinks back when they go (churn leaves memory where it started). A failed allocation
+// keeps the old table: longer chains, still correct.
+void resize(size_t n) {
+    auto* fresh = new (std::nothrow) tcp_pcb* [n] {};
+    if (fresh == nullptr) return;
+    tcp_pcb** old = table.buckets;
+    size_t old_n = old != nullptr ? table.mask + 1 : 0;
+    table.buckets = fresh;
+    table.mask = n - 1;
+    for (size_t b = 0; b < old_n; ++b) {
+        for (tcp_pcb* p = old[b]; p != nullptr;) {
+            tcp_pcb* next = p->index_next;
+            link(p);
+            p = next;
+        }
+    }
+    delete[] old;
+}
+
+void insert(tcp_pcb* pcb) {
+    if (table.buckets == nullptr) {
+        platform::entropy(&table.key, sizeof(table.key));
+        resize(min_buckets);
+        if (table.buckets == nullptr) return;  // not indexed: tcp_index_check reports it
+    }
+    if (table.count + 1 > table.mask + 1) resize((table.mask + 1) * 2);
+    link(pcb);
+    ++table.count;
+}
+
+void erase(tcp_pcb* pcb) {
+    if (pcb->index_pprev == nullptr) return;
+    *pcb->index_pprev = pcb->index_next;
+    if (pcb->index_next != nullptr) pcb->index_next->index_pprev = pcb->index_pprev;
+    pcb->index_next = nullptr;
+    pcb->index_pprev = nullptr;
+    --table.count;
+    size_t n = table.mask + 1;
+    if (n > min_buckets && table.count < n / 4) resize(n / 2);
+}
+
+void forget(ListId id, tcp_pcb* pcb) {
+    pcb->index_list = not_listed;
+    --port_users[pcb->local_port];
+    if (hashed(id)) {
+        erase(pcb);
+        pcb->list_pprev = nullptr;
+    }
+}
+
+bool same_tuple(const tcp_pcb* p, const ip_addr_t* lip, u16_t lport, const ip_addr_t* rip, u16_t rport) {
+    return p->local_port == lport && p->remote_port == rport && ip_addr_cmp(&p->remote_ip, rip) &&
+           ip_addr_cmp(&p->local_ip, lip);
+}
+
+}  // namespace
+
+TcpIndexStats tcp_index_stats() {
+    TcpIndexStats s;
+    s.connections = table.count;
+    s.buckets = table.buckets != nullptr ? table.mask + 1 : 0;
+    for (tcp_pcb* p = tcp_tw_pcbs; p != nullptr; p = p->next) ++s.time_wait;
+    for (size_t b = 0; b < s.buckets; ++b) {
+        size_t len = 0;
+        for (tcp_pcb* p = table.buckets[b]; p != nullptr; p = p->index_next) ++len;
+        if (len > s.longest_chain) s.longest_chain = len;
+    }
+    return s;
+}
+
+const char* tcp_index_check() {
+    size_t listed = 0;
+    static uint32_t users[65536];  // static: too big for a stack
+    std::memset(users, 0, sizeof(users));
+    for (tcp_pcb* const* list : tcp_pcb_lists) {
+        ListId id = list_id(list);
+        for (tcp_pcb* p = *list; p != nullptr; p = p->next) {
+            if (p->index_list != id) return "a pcb's recorded list is not the list holding it";
+            ++users[p->local_port];
+            if (!hashed(id)) continue;
+            ++listed;
+            if (p->list_pprev == nullptr || *p->list_pprev != p) return "a pcb's list back pointer is wrong";
+            if (p->index_pprev == nullptr || *p->index_pprev != p) return "a listed pcb is not linked in the hash";
+            bool found = false;
+            for (tcp_pcb* q = table.buckets[bucket_of(p)]; q != nullptr; q = q->index_next) found |= q == p;
+            if (!found) return "a pcb is in the wrong hash bucket";
+        }
+    }
+    if (listed != table.count) return "the hash holds pcbs that no list holds";
+    if (std::memcmp(users, port_users, sizeof(users)) != 0) return "the per-port counts disagree with the lists";
+    return nullptr;
+}
+
+}  // namespace pollux::net
+
+using namespace pollux::net;
+
+extern "C" {
+
+void tcp_index_add(tcp_pcb** pcbs, tcp_pcb* pcb) {
+    ListId id = list_id(pcbs);
+    pcb->index_list = id;
+    ++port_users[pcb->local_port];
+    if (!hashed(id)) return;
+    // TCP_REG pushed it at the head: it and the old head get their back pointers.
+    pcb->list_pprev = pcbs;
+    if (pcb->next != nullptr) pcb->next->list_pprev = &pcb->next;
+    insert(pcb);
+}
+
+int tcp_index_unlink(tcp_pcb** pcbs, tcp_pcb* pcb) {
+    ListId id = list_id(pcbs);
+    if (!hashed(id) || pcb->index_list != id) return 0;
+    *pcb->list_pprev = pcb->next;
+    if (pcb->next != nullptr) pcb->next->list_pprev = pcb->list_pprev;
+    forget(id, pcb);
+    return 1;
+}
+
+// TCP_RMV runs for pcbs that are not on the list too (closing a pcb whose connect failed after
+// it got an ephemeral port "removes" it from the bound list): only a real member counts.
+void tcp_index_remove(tcp_pcb** pcbs, tcp_pcb* pcb) {
+    ListId id = list_id(pcbs);
+    if (pcb->index_list != id) return;
+    // tcp_slowtmr unlinked it through its own predecessor; the successor's back pointer still
+    // names this pcb's next field.
+    if (hashed(id) && pcb->next != nullptr) pcb->next->list_pprev = pcb->list_pprev;
+    forget(id, pcb);
+}
+
+tcp_pcb* tcp_index_demux(const ip_addr_t* local_ip, u16_t local_port, const ip_addr_t* remote_ip, u16_t remote_port,
+                         u8_t netif_idx, int time_wait) {
+    if (table.count == 0) return nullptr;
+    for (tcp_pcb* p = table.buckets[bucket_of(local_ip, local_port, remote_ip, remote_port)]; p != nullptr;
+         p = p->index_next) {
+        if ((p->state == TIME_WAIT) != (time_wait != 0)) continue;
+        if (p->netif_idx != NETIF_NO_INDEX && p->netif_idx != netif_idx) continue;
+        if (same_tuple(p, local_ip, local_port, remote_ip, remote_port)) return p;
+    }
+    return nullptr;
+}
+
+tcp_pcb* tcp_index_find(const ip_addr_t* local_ip, u16_t local_port, const ip_addr_t* remote_ip, u16_t remote_port) {
+    if (table.count == 0) return nullptr;
+    for (tcp_pcb* p = table.buckets[bucket_of(local_ip, local_port, remote_ip, remote_port)]; p != nullptr;
+         p = p->index_next) {
+        if (same_tuple(p, local_ip, local_port, remote_ip, remote_port)) return p;
+    }
+    return nullptr;
+}
+
+u32_t tcp_index_port_users(u16_t port) { return port_users[port]; }
+
+}  // extern "C"
