@@ -2,10 +2,9 @@
 // lwIP finds the pcb of every incoming segment, checks a bind and picks an ephemeral port by
 // walking its singly linked pcb lists, so each costs O(connections) and opening N connections
 // O(N^2). Linux keeps an established hash (inet_ehash) and per-port bind buckets; this is the
-// same idea: active and TIME-WAIT pcbs hashed by 4-tuple, and a count of pcbs per local port.
-// lwIP's lists stay as they are (its timers walk them); TCP_REG/TCP_RMV keep both in step.
+// same idea: active and TIME-WAIT pcbs hashed by 4-tuple, and every pcb chained under its
+// local port. lwIP's lists stay (its timers walk them); TCP_REG/TCP_RMV keep all in step.
 // Everything here runs under stack_lock, inside lwIP.
-#include <cstring>
 #include <new>
 
 #include "kernel/platform.h"
@@ -28,9 +27,25 @@ ListId list_id(tcp_pcb* const* pcbs) {
 
 bool hashed(ListId id) { return id == active_list || id == time_wait_list; }
 
-// Linux's ephemeral range and a listener's accepted connections share ports, so a 16-bit count
-// could wrap: 100 000 connections to one server port are ordinary.
-uint32_t port_users[65536];
+// Every pcb on any list, chained under its local port: a bind checks only its port's pcbs, and
+// a port is free when its chain is empty. One head per port, as Linux's bind hash on a large
+// machine (512 KiB, untouched pages cost nothing hosted).
+tcp_pcb* port_heads[65536];
+
+void port_link(tcp_pcb* pcb) {
+    tcp_pcb** head = &port_heads[pcb->local_port];
+    pcb->port_next = *head;
+    if (*head != nullptr) (*head)->port_pprev = &pcb->port_next;
+    pcb->port_pprev = head;
+    *head = pcb;
+}
+
+void port_unlink(tcp_pcb* pcb) {
+    *pcb->port_pprev = pcb->port_next;
+    if (pcb->port_next != nullptr) pcb->port_next->port_pprev = pcb->port_pprev;
+    pcb->port_next = nullptr;
+    pcb->port_pprev = nullptr;
+}
 
 constexpr size_t min_buckets = 256;
 
@@ -102,7 +117,7 @@ void erase(tcp_pcb* pcb) {
 
 void forget(ListId id, tcp_pcb* pcb) {
     pcb->index_list = not_listed;
-    --port_users[pcb->local_port];
+    port_unlink(pcb);
     if (hashed(id)) {
         erase(pcb);
         pcb->list_pprev = nullptr;
@@ -130,16 +145,15 @@ TcpIndexStats tcp_index_stats() {
 }
 
 const char* tcp_index_check() {
-    size_t listed = 0;
-    static uint32_t users[65536];  // static: too big for a stack
-    std::memset(users, 0, sizeof(users));
+    size_t listed = 0, hashed_listed = 0;
     for (tcp_pcb* const* list : tcp_pcb_lists) {
         ListId id = list_id(list);
         for (tcp_pcb* p = *list; p != nullptr; p = p->next) {
             if (p->index_list != id) return "a pcb's recorded list is not the list holding it";
-            ++users[p->local_port];
-            if (!hashed(id)) continue;
+            if (p->port_pprev == nullptr || *p->port_pprev != p) return "a pcb is not linked under its port";
             ++listed;
+            if (!hashed(id)) continue;
+            ++hashed_listed;
             if (p->list_pprev == nullptr || *p->list_pprev != p) return "a pcb's list back pointer is wrong";
             if (p->index_pprev == nullptr || *p->index_pprev != p) return "a listed pcb is not linked in the hash";
             bool found = false;
@@ -147,8 +161,15 @@ const char* tcp_index_check() {
             if (!found) return "a pcb is in the wrong hash bucket";
         }
     }
-    if (listed != table.count) return "the hash holds pcbs that no list holds";
-    if (std::memcmp(users, port_users, sizeof(users)) != 0) return "the per-port counts disagree with the lists";
+    if (hashed_listed != table.count) return "the hash holds pcbs that no list holds";
+    size_t chained = 0;
+    for (size_t port = 0; port < 65536; ++port) {
+        for (tcp_pcb* p = port_heads[port]; p != nullptr; p = p->port_next) {
+            if (p->local_port != port) return "a pcb is chained under another port";
+            ++chained;
+        }
+    }
+    if (chained != listed) return "the port chains hold pcbs that no list holds";
     return nullptr;
 }
 
@@ -161,7 +182,7 @@ extern "C" {
 void tcp_index_add(tcp_pcb** pcbs, tcp_pcb* pcb) {
     ListId id = list_id(pcbs);
     pcb->index_list = id;
-    ++port_users[pcb->local_port];
+    port_link(pcb);
     if (!hashed(id)) return;
     // TCP_REG pushed it at the head: it and the old head get their back pointers.
     pcb->list_pprev = pcbs;
@@ -210,6 +231,6 @@ tcp_pcb* tcp_index_find(const ip_addr_t* local_ip, u16_t local_port, const ip_ad
     return nullptr;
 }
 
-u32_t tcp_index_port_users(u16_t port) { return port_users[port]; }
+tcp_pcb* tcp_index_port_first(u16_t port) { return port_heads[port]; }
 
 }  // extern "C"
