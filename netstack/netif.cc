@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -206,6 +207,19 @@ IfaceCounters iface_counters(int ifindex) {
     StackGuard guard;
     Iface* iface = iface_by_index(ifindex);
     return iface != nullptr ? iface->counters : IfaceCounters{};
+}
+
+void for_each_iface(void (*fn)(void* ctx, const IfaceReport& r), void* ctx) {
+    StackGuard guard;
+    int n = 0;
+    for (Iface* iface : ifaces) {
+        if (iface == nullptr) continue;
+        IfaceReport r;
+        std::snprintf(r.name, sizeof(r.name), "eth%d", n++);
+        r.dev = iface->dev.counters();
+        r.glue = iface->counters;
+        fn(ctx, r);
+    }
 }
 
 }  // namespace pollux::net

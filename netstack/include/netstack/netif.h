@@ -52,4 +52,13 @@ struct IfaceCounters {
 };
 IfaceCounters iface_counters(int ifindex);
 
+// Every device interface in index order, as Linux names them ("eth0" is the first), with its
+// device's counters and the glue's: what /proc/net/dev reports. Holds stack_lock while it runs.
+struct IfaceReport {
+    char name[16];
+    DeviceCounters dev;
+    IfaceCounters glue;
+};
+void for_each_iface(void (*fn)(void* ctx, const IfaceReport& r), void* ctx);
+
 }  // namespace pollux::net

@@ -82,6 +82,9 @@
 // Linux keeps TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN); lwIP's is 2 * TCP_MSL.
 #define TCP_MSL 30000UL
 #define SO_REUSE 1
+// Linux's net.ipv4.ip_default_ttl: what accepted connections, RSTs and ICMP carry (sockets
+// set their own IP_TTL, 64 unless asked) and what /proc/net/snmp reports as DefaultTTL.
+#define IP_DEFAULT_TTL 64
 #define LWIP_SO_RCVBUF 0
 // Demultiplexing, bind checks and ephemeral ports through a hash of the pcbs (our patch 0003,
 // netstack/lwip/tcp_index.cc) instead of walks over every pcb: 100 000 connections cost what
