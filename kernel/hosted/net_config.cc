@@ -1,6 +1,9 @@
 // The hosted runtime's network: the NIC and addresses the environment names.
 //
 //   POLLUX_NIC=tap:NAME        a Linux TAP device (created if missing)
+//   POLLUX_NIC=dpdk:EAL-ARGS   the first port DPDK finds with these EAL arguments (space-
+//                              separated), e.g. "dpdk:--no-pci --in-memory --no-huge -m 256
+//                              --vdev=net_af_packet0,iface=veth1"
 //   POLLUX_NIC=wire[:SPEC]     two hosts joined by an in-memory wire (tests): 10.0.0.1/24 and
 //                              fd00::1/64 on one end, 10.0.0.2/24 and fd00::2/64 on the other;
 //                              SPEC is the wire's fault model ("loss=0.05,seed=7", see wire.h)
@@ -14,19 +17,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drivers/dpdk.h"
 #include "drivers/tap.h"
 #include "drivers/wire.h"
 #include "netstack/inet.h"
 #include "netstack/netif.h"
 #include "netstack/stack.h"
+#include "shim/shim.h"
 
 namespace {
 
-enum class NicKind { none, tap, wire };
+enum class NicKind { none, tap, dpdk, wire };
 
 struct NetEnv {
     NicKind kind = NicKind::none;
     char tap_name[32] = {};
+    char dpdk_args[1024] = {};
     pollux::wire::WireConfig wire;
     pollux::net::IfaceConfig iface;
 };
@@ -36,8 +42,8 @@ constinit NetEnv env;
 
 [[noreturn]] void die(const char* what, const char* value, const char* why) {
     fprintf(stderr, "pollux: %s=%s: %s\n", what, value, why);
-    fprintf(stderr, "pollux: expected POLLUX_NIC=tap:NAME or wire[:SPEC], POLLUX_IP=ADDR/PREFIX[,...], "
-                    "POLLUX_GW=ADDR[,...]\n");
+    fprintf(stderr, "pollux: expected POLLUX_NIC=tap:NAME, dpdk:EAL-ARGS or wire[:SPEC], "
+                    "POLLUX_IP=ADDR/PREFIX[,...], POLLUX_GW=ADDR[,...]\n");
     _exit(2);
 }
 
@@ -62,11 +68,20 @@ void parse_env() {
         if (gw != nullptr) die("POLLUX_GW", gw, "needs POLLUX_NIC");
         return;
     }
-    if (strncmp(nic, "tap:", 4) == 0) {
-        const char* name = nic + 4;
-        if (*name == '\0' || strlen(name) >= 16) die("POLLUX_NIC", nic, "a TAP name of 1 to 15 characters");
-        env.kind = NicKind::tap;
-        memcpy(env.tap_name, name, strlen(name) + 1);
+    bool tap = strncmp(nic, "tap:", 4) == 0;
+    if (tap || strncmp(nic, "dpdk:", 5) == 0) {
+        if (tap) {
+            const char* name = nic + 4;
+            if (*name == '\0' || strlen(name) >= 16) die("POLLUX_NIC", nic, "a TAP name of 1 to 15 characters");
+            env.kind = NicKind::tap;
+            memcpy(env.tap_name, name, strlen(name) + 1);
+        } else {
+            const char* args = nic + 5;
+            if (strspn(args, " \t") == strlen(args)) die("POLLUX_NIC", nic, "DPDK EAL arguments after dpdk:");
+            if (strlen(args) >= sizeof(env.dpdk_args)) die("POLLUX_NIC", nic, "EAL arguments too long");
+            env.kind = NicKind::dpdk;
+            memcpy(env.dpdk_args, args, strlen(args) + 1);
+        }
         env.iface.dhcp = true;
         if (ip != nullptr) {
             if (*ip == '\0') die("POLLUX_IP", ip, "empty");
@@ -94,6 +109,14 @@ void parse_env() {
     die("POLLUX_NIC", nic, "unknown NIC");
 }
 
+void add_device(pollux::net::NetDevice& dev) {
+    kstd::Result<int> index = pollux::net::stack_add_device(dev, env.iface);
+    if (!index.ok()) {
+        fprintf(stderr, "pollux: cannot add %s to the stack: %s\n", dev.name(), strerror(index.error_code()));
+        _exit(2);
+    }
+}
+
 void bring_up() {
     if (env.kind == NicKind::tap) {
         kstd::Result<pollux::tap::TapDevice*> dev = pollux::tap::TapDevice::open(env.tap_name);
@@ -102,11 +125,16 @@ void bring_up() {
                     strerror(dev.error_code()));
             _exit(2);
         }
-        kstd::Result<int> index = pollux::net::stack_add_device(*dev.value(), env.iface);
-        if (!index.ok()) {
-            fprintf(stderr, "pollux: cannot add %s to the stack: %s\n", env.tap_name, strerror(index.error_code()));
+        add_device(*dev.value());
+    } else if (env.kind == NicKind::dpdk) {
+        pollux::shim::host_library("librte_");  // DPDK's own sockets and epolls are the host's
+        kstd::Result<pollux::dpdk::DpdkDevice*> dev = pollux::dpdk::DpdkDevice::open(env.dpdk_args);
+        if (!dev.ok()) {
+            fprintf(stderr, "pollux: POLLUX_NIC=dpdk:%s: cannot start the DPDK port: %s\n", env.dpdk_args,
+                    strerror(dev.error_code()));
             _exit(2);
         }
+        add_device(*dev.value());
     } else if (env.kind == NicKind::wire) {
         auto* link = new pollux::wire::WireLink(env.wire);  // lives as long as the process
         if (!pollux::net::stack_add_wire_hosts(link->end(0), link->end(1), 0, true).ok()) {

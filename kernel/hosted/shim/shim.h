@@ -31,4 +31,12 @@ long host(long nr, Args... args) {
 // Reports once per process that a call met something the hosted runtime does not bridge.
 void warn_once(const char* what);
 
+// Libraries the runtime itself drives (DPDK's EAL and poll-mode drivers) open sockets, pipes,
+// eventfds and epolls for their own use, through the same libc names the application uses:
+// those descriptors belong to the host. Once a library is named here (a fragment of its file
+// name, e.g. "librte_"), the descriptor-creating calls ask whether their caller's code lies in
+// such a library and, if so, go to the host.
+void host_library(const char* name_fragment);
+bool for_host_library(const void* caller);
+
 }  // namespace pollux::shim

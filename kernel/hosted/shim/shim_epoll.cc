@@ -22,8 +22,14 @@ const auto* sigmask_of(const sigset_t* s) { return reinterpret_cast<const pollux
 
 extern "C" {
 
-int epoll_create(int size) { return static_cast<int>(ret(pollux::sys_epoll_create(size))); }
-int epoll_create1(int flags) { return static_cast<int>(ret(pollux::sys_epoll_create1(flags))); }
+int epoll_create(int size) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_epoll_create, size));
+    return static_cast<int>(ret(pollux::sys_epoll_create(size)));
+}
+int epoll_create1(int flags) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_epoll_create1, flags));
+    return static_cast<int>(ret(pollux::sys_epoll_create1(flags)));
+}
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
     if (!ours(epfd) && !ours(fd)) return static_cast<int>(host(SYS_epoll_ctl, epfd, op, fd, event));

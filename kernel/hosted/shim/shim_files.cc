@@ -20,13 +20,19 @@ static_assert(MSG_NOSIGNAL == pollux::abi::kMSG_NOSIGNAL && MSG_DONTWAIT == poll
 
 extern "C" {
 
-int eventfd(unsigned int initval, int flags) { return static_cast<int>(ret(pollux::sys_eventfd2(initval, flags))); }
+int eventfd(unsigned int initval, int flags) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_eventfd2, initval, flags));
+    return static_cast<int>(ret(pollux::sys_eventfd2(initval, flags)));
+}
 
 // glibc's helpers call its internal read/write, which would miss Pollux descriptors.
 int eventfd_read(int fd, eventfd_t* value) { return read(fd, value, sizeof(*value)) == sizeof(*value) ? 0 : -1; }
 int eventfd_write(int fd, eventfd_t value) { return write(fd, &value, sizeof(value)) == sizeof(value) ? 0 : -1; }
 
-int timerfd_create(int clockid, int flags) { return static_cast<int>(ret(pollux::sys_timerfd_create(clockid, flags))); }
+int timerfd_create(int clockid, int flags) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_timerfd_create, clockid, flags));
+    return static_cast<int>(ret(pollux::sys_timerfd_create(clockid, flags)));
+}
 
 int timerfd_settime(int fd, int flags, const struct itimerspec* new_value, struct itimerspec* old_value) {
     if (!ours(fd)) return static_cast<int>(host(SYS_timerfd_settime, fd, flags, new_value, old_value));
@@ -41,12 +47,19 @@ int timerfd_gettime(int fd, struct itimerspec* curr_value) {
         ret(pollux::sys_timerfd_gettime(fd, reinterpret_cast<pollux::abi::Itimerspec*>(curr_value))));
 }
 
-int pipe(int fds[2]) { return static_cast<int>(ret(pollux::sys_pipe(fds))); }
-int pipe2(int fds[2], int flags) { return static_cast<int>(ret(pollux::sys_pipe2(fds, flags))); }
+int pipe(int fds[2]) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_pipe2, fds, 0));
+    return static_cast<int>(ret(pollux::sys_pipe(fds)));
+}
+int pipe2(int fds[2], int flags) {
+    if (pollux::shim::for_host_library(__builtin_return_address(0))) return static_cast<int>(host(SYS_pipe2, fds, flags));
+    return static_cast<int>(ret(pollux::sys_pipe2(fds, flags)));
+}
 
 int socketpair(int domain, int type, int protocol, int sv[2]) {
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (domain != AF_UNIX || base != SOCK_STREAM) return static_cast<int>(host(SYS_socketpair, domain, type, protocol, sv));
+    if (domain != AF_UNIX || base != SOCK_STREAM || pollux::shim::for_host_library(__builtin_return_address(0)))
+        return static_cast<int>(host(SYS_socketpair, domain, type, protocol, sv));
     return static_cast<int>(ret(pollux::sys_socketpair(domain, type, protocol, sv)));
 }
 

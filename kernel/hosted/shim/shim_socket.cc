@@ -24,7 +24,8 @@ bool pollux_family(int domain) { return domain == AF_INET || domain == AF_INET6;
 extern "C" {
 
 int socket(int domain, int type, int protocol) {
-    if (!pollux_family(domain)) return static_cast<int>(host(SYS_socket, domain, type, protocol));
+    if (!pollux_family(domain) || pollux::shim::for_host_library(__builtin_return_address(0)))
+        return static_cast<int>(host(SYS_socket, domain, type, protocol));
     return static_cast<int>(ret(pollux::sys_socket(domain, type, protocol)));
 }
 
