@@ -27,6 +27,7 @@ public:
         va_list ap;
         va_start(ap, fmt);
         size_t room = len_ < cap_ ? cap_ - len_ : 0;
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above
         int n = std::vsnprintf(room > 0 ? buf_ + len_ : nullptr, room, fmt, ap);
         va_end(ap);
         if (n > 0) len_ += static_cast<size_t>(n);

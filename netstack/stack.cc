@@ -22,7 +22,8 @@ unsigned current_rx_napi_id = 0;
 
 namespace {
 
-constexpr int kNapiBudget = 64;  // NAPI_POLL_WEIGHT
+constexpr int kNapiBudget = 64;     // NAPI_POLL_WEIGHT
+constexpr int kSoftirqBudget = 300;  // netdev_budget: frames one unlock may process
 
 std::atomic<int> init_state{0};  // 0 none, 1 running, 2 done
 void (*platform_bringup)() = nullptr;
@@ -51,12 +52,24 @@ void rearm_lwip_timer() REQUIRES(stack_lock) {
 SpinLock runner_lock;
 kstd::ListNode runner_queue GUARDED_BY(runner_lock);
 Parker runner_parker;
-std::atomic<uint64_t> napi_polls{0}, busy_rounds{0};
+std::atomic<uint64_t> napi_polls{0}, busy_rounds{0}, softirq_polls{0};
+
+// This thread holds stack_lock (inside a StackGuard), and it scheduled a context meanwhile.
+thread_local bool in_stack = false;
+thread_local bool softirq_pending = false;
 
 void runner_enqueue(Napi& napi) {
     {
         LockGuard guard(runner_lock);
         kstd::list_add_tail(&napi.runner_link, &runner_queue);
+    }
+    // Linux raises NET_RX_SOFTIRQ and runs it when the raising code re-enables bottom halves.
+    // So here: a thread that schedules a context while it holds the stack (a transmit on the
+    // wire, a reply sent from inside a poll) polls it itself when it unlocks, and the net-rx
+    // thread is not woken for it. Everyone else (a device's irq thread) wakes net-rx.
+    if (in_stack) {
+        softirq_pending = true;
+        return;
     }
     runner_parker.unpark();
 }
@@ -89,14 +102,44 @@ void net_rx_thread(void*) {
     }
 }
 
+// The unlocking thread's share of the runner's work (do_softirq), bounded by kSoftirqBudget;
+// whatever is left goes to the net-rx thread.
+void run_softirq() REQUIRES(stack_lock) {
+    softirq_pending = false;
+    for (int left = kSoftirqBudget; left > 0;) {
+        Napi* napi = runner_dequeue();
+        if (napi == nullptr) break;
+        int done = napi->poll(kNapiBudget);
+        napi->polls.fetch_add(1, std::memory_order_relaxed);
+        softirq_polls.fetch_add(1, std::memory_order_relaxed);
+        left -= done > 0 ? done : 1;
+        if (done >= kNapiBudget) {
+            LockGuard guard(runner_lock);
+            kstd::list_add_tail(&napi->runner_link, &runner_queue);
+        }
+    }
+    softirq_pending = false;
+    bool left_over;
+    {
+        LockGuard guard(runner_lock);
+        left_over = !runner_queue.empty();
+    }
+    if (left_over) runner_parker.unpark();
+}
+
 }  // namespace
 
-StackGuard::StackGuard() { stack_lock.lock(); }
+StackGuard::StackGuard() {
+    stack_lock.lock();
+    in_stack = true;
+}
 
 StackGuard::~StackGuard() {
+    if (softirq_pending) run_softirq();
     // Packets a host sent to itself wait on the loopback queue until someone polls it.
     netif_poll_all();
     rearm_lwip_timer();
+    in_stack = false;
     stack_lock.unlock();
 }
 
@@ -124,6 +167,7 @@ StackCounters stack_counters() {
     StackCounters c;
     c.napi_polls = napi_polls.load(std::memory_order_relaxed);
     c.busy_poll_rounds = busy_rounds.load(std::memory_order_relaxed);
+    c.softirq_polls = softirq_polls.load(std::memory_order_relaxed);
     return c;
 }
 

@@ -19,7 +19,12 @@ using pollux::shim::host;
 
 namespace {
 
-bool takes_mode(int flags) { return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE; }
+// open's third argument exists only when the flags create a file.
+mode_t mode_arg(int flags, va_list ap) {
+    bool takes_mode = (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): the callers va_start() it
+    return takes_mode ? va_arg(ap, mode_t) : 0;
+}
 
 // The text in a sealed-size memfd, reopened read-only through /proc/self/fd as a real /proc
 // file would be: reads, lseek and fstat work, writes fail with EBADF. -2: not our path.
@@ -91,24 +96,18 @@ FILE* do_fopen(const char* path, const char* mode, const char* real_name) {
 extern "C" {
 
 int open(const char* path, int flags, ...) {
-    mode_t mode = 0;
-    if (takes_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
     return do_openat(AT_FDCWD, path, flags, mode);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
-    mode_t mode = 0;
-    if (takes_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
     return do_openat(dirfd, path, flags, mode);
 }
 

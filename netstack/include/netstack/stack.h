@@ -46,6 +46,7 @@ void stack_set_bringup(void (*bringup)());
 struct StackCounters {
     uint64_t napi_polls = 0;        // runner polls
     uint64_t busy_poll_rounds = 0;  // polls made by busy-polling threads
+    uint64_t softirq_polls = 0;     // polls made by threads leaving the stack (see stack.cc)
 };
 StackCounters stack_counters();
 
