@@ -74,6 +74,10 @@
 #define TCP_OVERSIZE TCP_MSS
 // Out-of-order segments are kept (lossy links would otherwise resend whole windows) and SACKed.
 #define TCP_QUEUE_OOSEQ 1
+// Loss recovery closer to Linux's (patch 0005): NewReno partial ACKs (RFC 6582) repair several
+// losses in one window a round trip each, early retransmit (RFC 5827) small windows, and the
+// retransmission timeout floors at 200 ms instead of lwIP's 600 ms.
+#define TCP_LOSS_RECOVERY 1
 #define LWIP_TCP_SACK_OUT 1
 #define LWIP_TCP_MAX_SACK_NUM 4
 #define LWIP_TCP_KEEPALIVE 1
