@@ -1,0 +1,128 @@
+// kernel_entry: boot.S calls it on the boot stack, in long mode, with the boot page tables
+// (low 1 GiB identity + the kernel's higher half) and interrupts off. The order matters:
+// console first (so every later failure is visible), then the CPU tables (so faults are
+// reported), then the loader's data is copied before the frame allocator may reuse its pages.
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/tsc.h"
+#include "boot/boot_info.h"
+#include "boot/cmdline.h"
+#include "boot/power.h"
+#include "boot/self_test.h"
+#include "console/printk.h"
+#include "console/serial.h"
+#include "lib/cxx_runtime.h"
+#include "mm/direct_map.h"
+#include "mm/frame_allocator.h"
+#include "mm/heap.h"
+#include "mm/page_table.h"
+#include "panic/panic.h"
+
+extern "C" char __kernel_start[], __kernel_end[];
+
+namespace pollux {
+namespace {
+
+constexpr uint64_t kKernelVma = 0xffffffff80000000;
+constexpr uint64_t kMiB = 1 << 20;
+// A boot that went through but could not do what the command line asked (an unknown
+// pollux.test value): distinct from 0 and from a panic.
+constexpr int kBadCommandLineStatus = 2;
+
+// constinit: filled before the constructors run, so it must not have one of its own.
+constinit BootInfo boot_info;
+
+// Proves the .init_array walk: a constructor the compiler cannot fold into constant data.
+struct ConstructorProbe {
+    uint64_t stamp;
+    ConstructorProbe() : stamp(cpu::rdtsc() | 1) {}
+};
+ConstructorProbe constructor_probe;
+
+void print_memory_map() {
+    uint64_t ram = 0;
+    for (size_t i = 0; i < boot_info.region_count; ++i) {
+        const MemoryRegion& r = boot_info.regions[i];
+        printk("  %016lx-%016lx %s\n", r.base, r.base + r.size - 1, memory_type_name(r.type));
+        if (r.type == MemoryType::ram) ram += r.size;
+    }
+    printk("mm: %lu MiB of RAM in the memory map\n", ram / kMiB);
+}
+
+void init_memory() {
+    uint64_t image_start = uint64_t(__kernel_start) - kKernelVma, image_end = uint64_t(__kernel_end) - kKernelVma;
+    if (!mm::frames().init(boot_info, image_start, image_end)) panic("mm: cannot set up the frame allocator");
+    mm::paging_init(boot_info);
+    // Half of what is left goes to the heap (lwIP allocates its pools there); the other half
+    // stays in frames for the application and page tables. A placeholder policy until the
+    // ELF loader says what the app needs.
+    size_t heap_frames = mm::frames().free_frames() / 2;
+    uint64_t heap_phys = mm::frames().alloc_contiguous(heap_frames);
+    if (!heap_phys) panic("mm: no contiguous room for a %zu-frame heap", heap_frames);
+    mm::heap_init(mm::phys_to_virt(heap_phys), heap_frames * mm::kPageSize);
+    printk("mm: kernel image %lu KiB at %#lx, W^X page tables (NX %s), direct map at %#lx\n",
+           (image_end - image_start) / 1024, image_start, mm::nx_enabled() ? "on" : "unavailable",
+           mm::kDirectMapBase);
+    printk("mm: heap %lu KiB, %lu KiB of frames free\n", heap_frames * mm::kPageSize / 1024,
+           mm::frames().free_frames() * mm::kPageSize / 1024);
+
+    // A quick proof that the heap and operator new work before anything depends on them.
+    auto* numbers = new uint64_t[64];
+    void* aligned = mm::heap_alloc_aligned(100, 4096);
+    if (!numbers || !aligned || uintptr_t(aligned) % 4096) panic("mm: heap self-check failed");
+    mm::heap_free(aligned);
+    delete[] numbers;
+    mm::HeapStats s = mm::heap_stats();
+    if (s.free != s.size || s.free_blocks != 1) panic("mm: heap did not coalesce after the self-check");
+}
+
+void init_time(uint64_t tsc_at_kmain) {
+    if (!tsc::init()) panic("time: no usable TSC frequency");
+    printk("time: TSC %lu.%03lu MHz (%s)\n", tsc::hz() / 1'000'000, tsc::hz() / 1000 % 1000, tsc::source());
+    // The TSC counts from reset (QEMU: from the VM's start), so entry and kmain timestamps are
+    // the time since reset.
+    uint64_t entry_us = tsc::ticks_to_ns(boot_info.tsc_at_entry) / 1000;
+    uint64_t kmain_us = tsc::ticks_to_ns(tsc_at_kmain) / 1000;
+    printk("boot: reset to kernel entry %lu us, to kmain %lu us\n", entry_us, kmain_us);
+
+    if (!lapic::init()) panic("time: no local APIC");
+    constexpr uint64_t kOneShotNs = 1'000'000;
+    uint64_t start = cpu::rdtsc();
+    lapic::timer_oneshot(kOneShotNs);
+    uint64_t deadline = start + tsc::ns_to_ticks(100 * kOneShotNs);
+    while (lapic::timer_interrupts() == 0 && cpu::rdtsc() < deadline) {
+        cpu::sti_hlt();  // the timer interrupt ends the hlt
+        cpu::cli();
+    }
+    if (lapic::timer_interrupts() == 0) panic("time: the LAPIC timer never fired");
+    printk("time: LAPIC timer %lu kHz, one-shot of 1000 us fired after %lu us\n", lapic::timer_hz() / 1000,
+           tsc::ticks_to_ns(cpu::rdtsc() - start) / 1000);
+}
+
+}  // namespace
+}  // namespace pollux
+
+extern "C" [[noreturn]] void kernel_entry() {
+    using namespace pollux;
+    uint64_t tsc_at_kmain = cpu::rdtsc();
+    console::serial_init();
+    printk("Pollux %s booting\n", POLLUX_VERSION);
+    gdt::init();
+    idt::init();
+    if (!parse_boot_info(boot_info)) panic("boot: no usable boot information");
+    printk("boot: %s, command line \"%s\"\n", boot_protocol_name(boot_info.protocol), boot_info.cmdline);
+    print_memory_map();
+    init_memory();
+    int constructors = run_global_constructors();
+    if (!(constructor_probe.stamp & 1)) panic("boot: global constructors did not run");
+    printk("boot: %d global constructors run\n", constructors);
+    init_time(tsc_at_kmain);
+
+    Cmdline cmdline(boot_info.cmdline);
+    char test[64];
+    if (cmdline.get("pollux.test", test, sizeof test) && !run_self_test(test)) machine_exit(kBadCommandLineStatus);
+    printk("boot: done; nothing to run yet, powering off\n");
+    machine_exit(0);
+}

@@ -1,0 +1,13 @@
+// COM1, the kernel console: polled output only (no interrupts), so it works from the first
+// instruction of kernel_entry to the last line of a panic.
+#pragma once
+
+#include <cstddef>
+
+namespace pollux::console {
+
+void serial_init();
+// Writes len bytes, turning "\n" into "\r\n" for terminals.
+void serial_write(const char* s, size_t len);
+
+}  // namespace pollux::console
