@@ -40,31 +40,59 @@ uint16_t pit_read() {
     return uint16_t(lo | hi << 8);
 }
 
-// Count the TSC across ~10 ms of PIT mode 0 countdown. Interrupts are off and IRQ0 masked;
-// the counter is only read, never waited on through an interrupt.
-uint64_t from_pit() {
-    constexpr uint16_t kCount = 11932;  // 10 ms at kPitHz
+// A PIT count with the TSC read just before and after it. Under TCG the vCPU thread can be
+// preempted between the two (this machine shares its cores): such samples are thrown away.
+struct PitSample {
+    uint16_t count;
+    uint64_t tsc_before, tsc_after;
+    uint64_t tsc() const { return tsc_before + (tsc_after - tsc_before) / 2; }
+    bool tight() const { return tsc_after - tsc_before < 100'000; }  // ~25-100 us
+};
+
+PitSample pit_sample() {
+    PitSample s;
+    s.tsc_before = cpu::rdtsc();
+    s.count = pit_read();
+    s.tsc_after = cpu::rdtsc();
+    return s;
+}
+
+// One measurement: the TSC across ~2 ms of PIT countdown (mode 0 from 0xffff, so it cannot
+// wrap within the window). Interrupts are off and IRQ0 masked; the counter is only read.
+// Returns 0 when there is no PIT or the samples were not tight.
+uint64_t pit_measure_once() {
+    constexpr uint16_t kWindow = 2386;  // 2 ms at kPitHz
     cpu::outb(kPitCommand, kPitChannel0Mode0);
-    cpu::outb(kPitChannel0, kCount & 0xff);
-    cpu::outb(kPitChannel0, kCount >> 8);
-    uint16_t first = pit_read();
-    if (first > kCount) return 0;  // reads back 0xffff: no PIT on this machine
-    // Start at the first visible decrement so the interval begins on a PIT edge.
-    uint16_t now = first;
+    cpu::outb(kPitChannel0, 0xff);
+    cpu::outb(kPitChannel0, 0xff);
     uint64_t limit = cpu::rdtsc() + kMaxPlausibleHz / 10;  // give up after 100 ms at 10 GHz
-    while ((now = pit_read()) == first)
-        if (cpu::rdtsc() > limit) return 0;
-    uint64_t start = cpu::rdtsc();
-    uint16_t from = now, last = now;
-    constexpr uint16_t kTarget = 100;  // stop near the end: mode 0 wraps to 0xffff after 0
-    while ((now = pit_read()) > kTarget && now <= last) {
-        last = now;
-        if (cpu::rdtsc() > limit) return 0;
-    }
-    uint64_t end = cpu::rdtsc();
-    uint16_t elapsed = uint16_t(from - (now <= last ? now : 0));
-    if (elapsed < kCount / 2) return 0;
-    return (end - start) * kPitHz / elapsed;
+    PitSample first = pit_sample();
+    PitSample start;
+    do {
+        start = pit_sample();
+        if (start.tsc_after > limit) return 0;  // never moves: no PIT on this machine
+    } while (start.count == first.count);
+    PitSample end;
+    do {
+        end = pit_sample();
+        if (end.tsc_after > limit || end.count > start.count) return 0;
+    } while (start.count - end.count < kWindow);
+    if (!start.tight() || !end.tight()) return 0;
+    return (end.tsc() - start.tsc()) * kPitHz / (start.count - end.count);
+}
+
+// The median of three good measurements (at most eight tries): one preempted window cannot
+// skew the result.
+uint64_t from_pit() {
+    uint64_t good[3];
+    int n = 0;
+    for (int tries = 0; tries < 8 && n < 3; ++tries)
+        if (uint64_t hz = pit_measure_once()) good[n++] = hz;
+    if (n < 3) return n ? good[0] : 0;
+    if (good[0] > good[1]) { uint64_t t = good[0]; good[0] = good[1]; good[1] = t; }
+    if (good[1] > good[2]) { uint64_t t = good[1]; good[1] = good[2]; good[2] = t; }
+    if (good[0] > good[1]) { uint64_t t = good[0]; good[0] = good[1]; good[1] = t; }
+    return good[1];
 }
 
 bool plausible(uint64_t hz) { return hz >= kMinPlausibleHz && hz <= kMaxPlausibleHz; }
