@@ -24,7 +24,7 @@ const char* const kExceptionNames[32] = {
     "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
     "#SX security", "reserved 31"};
 
-constexpr uint64_t kVectorPageFault = 14;
+constexpr uint64_t kVectorDoubleFault = 8, kVectorPageFault = 14;
 constexpr int kMaxFrames = 24;
 
 bool in_panic = false;
@@ -101,7 +101,19 @@ void exception_panic(const InterruptFrame& f) {
     } else {
         printk("CR2=%016lx\n", cpu::read_cr2());
     }
+    // A #PF on a guard page, or the #DF it turns into when the CPU cannot push the #PF frame
+    // onto that same stack: name the overflow instead of leaving it to the reader.
+    if (v == kVectorPageFault || v == kVectorDoubleFault) {
+        if (const char* owner = gdt::stack_guard_owner(cpu::read_cr2()))
+            printk("CR2 is in the guard page under the %s stack: stack overflow\n", owner);
+    }
     print_address("RIP=", f.rip, f.rip);
+    Symbol ignored;
+    if (!symbolize(f.rip, ignored) && gdt::on_known_stack(f.rsp)) {
+        // A call through a bad pointer: RIP is the bad target, and the return address the
+        // call pushed is still on top of the stack and names the caller.
+        print_address("[RSP]=", *reinterpret_cast<const uint64_t*>(f.rsp), *reinterpret_cast<const uint64_t*>(f.rsp) - 1);
+    }
     printk("RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", f.rax, f.rbx, f.rcx, f.rdx);
     printk("RSI=%016lx RDI=%016lx RBP=%016lx RSP=%016lx\n", f.rsi, f.rdi, f.rbp, f.rsp);
     printk("R8 =%016lx R9 =%016lx R10=%016lx R11=%016lx\n", f.r8, f.r9, f.r10, f.r11);

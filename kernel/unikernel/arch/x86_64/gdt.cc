@@ -75,4 +75,13 @@ bool on_known_stack(uint64_t addr) {
            inside(ist_nmi_guard + 4096, ist_nmi_top) || inside(ist_mc_guard + 4096, ist_mc_top);
 }
 
+const char* stack_guard_owner(uint64_t addr) {
+    auto in_guard = [addr](const char* guard) { return addr >= uint64_t(guard) && addr < uint64_t(guard) + 4096; };
+    if (in_guard(boot_stack_guard)) return "boot";
+    if (in_guard(ist_df_guard)) return "#DF";
+    if (in_guard(ist_nmi_guard)) return "NMI";
+    if (in_guard(ist_mc_guard)) return "#MC";
+    return nullptr;
+}
+
 }  // namespace pollux::gdt

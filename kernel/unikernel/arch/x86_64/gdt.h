@@ -15,5 +15,7 @@ constexpr uint8_t kIstDoubleFault = 1, kIstNmi = 2, kIstMachineCheck = 3;
 void init();
 // The IST stack ranges, so a backtrace can tell a real stack address from garbage.
 bool on_known_stack(uint64_t addr);
+// Which stack's guard page holds addr ("boot", "#DF", "NMI", "#MC"), or nullptr.
+const char* stack_guard_owner(uint64_t addr);
 
 }  // namespace pollux::gdt
