@@ -19,6 +19,7 @@
 #include "mm/heap.h"
 #include "mm/page_table.h"
 #include "panic/panic.h"
+#include "pci/pci.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
@@ -78,6 +79,15 @@ void init_memory() {
     if (s.free != s.size || s.free_blocks != 1) panic("mm: heap did not coalesce after the self-check");
 }
 
+uint64_t low_ram_top() {
+    uint64_t top = 0;
+    for (size_t i = 0; i < boot_info.region_count; ++i) {
+        const MemoryRegion& r = boot_info.regions[i];
+        if (r.type == MemoryType::ram && r.base < (1ull << 32) && r.base + r.size > top) top = r.base + r.size;
+    }
+    return top < (1ull << 32) ? top : 1ull << 32;
+}
+
 void init_time(uint64_t tsc_at_kmain) {
     if (!tsc::init()) panic("time: no usable TSC frequency");
     printk("time: TSC %lu.%03lu MHz (%s)\n", tsc::hz() / 1'000'000, tsc::hz() / 1000 % 1000, tsc::source());
@@ -119,6 +129,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     if (!(constructor_probe.stamp & 1)) panic("boot: global constructors did not run");
     printk("boot: %d global constructors run\n", constructors);
     init_time(tsc_at_kmain);
+    pci::init(low_ram_top());
 
     Cmdline cmdline(boot_info.cmdline);
     char test[64];

@@ -1,0 +1,43 @@
+// PCI enumeration through configuration mechanism #1 (ports 0xcf8/0xcfc; PCI Local Bus spec
+// 3.0, 3.2.2.3.2): walks bus 0 and every bus behind a PCI-to-PCI bridge, records functions
+// and sizes their BARs, and gives an address to every BAR the firmware left at 0 (qboot and
+// microvm's firmware assign none; SeaBIOS does). Drivers (virtio-net, later) look devices up
+// here.
+//
+// Not yet: PCIe ECAM (microvm's pcie=on has no port I/O mechanism), bridge windows for BARs
+// behind a bridge the firmware did not program, MSI-X.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pollux::pci {
+
+struct Bar {
+    uint64_t address;  // 0: absent
+    uint64_t size;
+    bool io;           // I/O space rather than memory
+    bool prefetchable;
+    bool is64;
+    bool assigned_by_us;
+};
+
+struct Function {
+    uint8_t bus, device, function;
+    uint16_t vendor_id, device_id;
+    uint8_t class_code, subclass, prog_if;
+    uint8_t header_type;
+    Bar bars[6];
+};
+
+// Enumerates and prints one line per function and per BAR; returns the function count
+// (0 when the machine has no port-I/O configuration space, e.g. microvm). low_ram_top: the
+// end of RAM below 4 GiB, which BARs we assign must stay above.
+size_t init(uint64_t low_ram_top);
+size_t function_count();
+const Function* function(size_t i);
+
+uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
+void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);
+
+}  // namespace pollux::pci
