@@ -2,6 +2,7 @@
 // (low 1 GiB identity + the kernel's higher half) and interrupts off. The order matters:
 // console first (so every later failure is visible), then the CPU tables (so faults are
 // reported), then the loader's data is copied before the frame allocator may reuse its pages.
+#include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
@@ -130,6 +131,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     printk("boot: %d global constructors run\n", constructors);
     init_time(tsc_at_kmain);
     pci::init(low_ram_top());
+    acpi::init(boot_info.rsdp_paddr);
 
     Cmdline cmdline(boot_info.cmdline);
     char test[64];

@@ -4,7 +4,8 @@
 // QEMU's isa-debug-exit port (0xf4), and QEMU then exits with status (s << 1) | 1. qemu/run
 // turns an odd status back into s, so `qemu/run` exits with the kernel's status. QEMU exiting
 // with 0 means the guest stopped some other way (ACPI power-off, triple fault with -no-reboot).
-// Without the device the kernel falls back to ACPI S5 when it can find it, else halts.
+// Without the device the kernel falls back to ACPI S5 (acpi/acpi.h) when the tables were
+// read at boot, else halts.
 #pragma once
 
 namespace pollux {

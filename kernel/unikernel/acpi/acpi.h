@@ -1,0 +1,18 @@
+// Just enough ACPI to power the machine off when QEMU's isa-debug-exit is absent: find the
+// RSDP, the FADT and the \_S5 sleep type in the DSDT, then enter S5 through PM1a/PM1b control
+// (ACPI 6.4, 4.8.3.2 and 7.4.2) or, on hardware-reduced platforms such as QEMU's microvm, the
+// sleep control register (ACPI 6.4, 4.8.3.7). No AML interpreter: the \_S5 package is read
+// from its bytes, as every small kernel does.
+#pragma once
+
+#include <cstdint>
+
+namespace pollux::acpi {
+
+// Reads the tables once (after paging_init). rsdp_paddr: from the boot loader, 0 to search
+// the BIOS area. False when there is no usable FADT/\_S5.
+bool init(uint64_t rsdp_paddr);
+// Returns only if the platform did not power off.
+void power_off();
+
+}  // namespace pollux::acpi
