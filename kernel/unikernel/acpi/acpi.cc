@@ -122,13 +122,13 @@ bool find_s5(const Header* dsdt) {
 bool init(uint64_t rsdp_paddr) {
     if (!rsdp_paddr) rsdp_paddr = find_rsdp();
     if (!rsdp_paddr) {
-        printk("acpi: no RSDP\n");
+        printk(KERN_INFO "acpi: no RSDP\n");
         return false;
     }
     const Rsdp& rsdp = *reinterpret_cast<const Rsdp*>(map(rsdp_paddr, sizeof(Rsdp)));
     const Header* fadt = find_fadt(rsdp);
     if (!fadt) {
-        printk("acpi: no FADT\n");
+        printk(KERN_INFO "acpi: no FADT\n");
         return false;
     }
     auto* f = reinterpret_cast<const uint8_t*>(fadt);
@@ -149,18 +149,18 @@ bool init(uint64_t rsdp_paddr) {
     if (kFadtSleepControl + sizeof(Gas) <= fadt->length) memcpy(&sleep_control, f + kFadtSleepControl, sizeof(Gas));
     const Header* dsdt = table(dsdt_at);
     if (!dsdt || !find_s5(dsdt)) {
-        printk("acpi: no \\_S5 in the DSDT\n");
+        printk(KERN_INFO "acpi: no \\_S5 in the DSDT\n");
         return false;
     }
     ready = hw_reduced ? sleep_control.address != 0 : pm1a_cnt != 0;
-    printk("acpi: S5 through %s (SLP_TYP %u)\n", hw_reduced ? "the sleep control register" : "PM1 control",
+    printk(KERN_INFO "acpi: S5 through %s (SLP_TYP %u)\n", hw_reduced ? "the sleep control register" : "PM1 control",
            slp_typ_a);
     return ready;
 }
 
 void power_off() {
     if (!ready) return;
-    printk("acpi: powering off (S5)\n");
+    printk(KERN_INFO "acpi: powering off (S5)\n");
     if (hw_reduced) {
         uint8_t v = uint8_t((slp_typ_a & 7) << 2) | kSleepControlEnable;
         if (sleep_control.space == kGasIo) cpu::outb(uint16_t(sleep_control.address), v);

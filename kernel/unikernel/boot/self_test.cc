@@ -55,7 +55,7 @@ bool parse_status(const char* s, int& out) {
 }  // namespace
 
 bool run_self_test(const char* what) {
-    printk("self test: %s\n", what);
+    printk(KERN_INFO "self test: %s\n", what);
     int status;
     if (strncmp(what, "exit:", 5) == 0 && parse_status(what + 5, status)) machine_exit(status);
     if (strcmp(what, "pf") == 0) self_test_page_fault();

@@ -131,7 +131,20 @@ int ksnprintf(char* buf, size_t size, const char* fmt, ...) {
     return n;
 }
 
+namespace {
+int console_loglevel = kDefaultConsoleLoglevel;
+constexpr int kDefaultMessageLevel = 4;
+}  // namespace
+
+void set_console_loglevel(int level) { console_loglevel = level; }
+
 void vprintk(const char* fmt, va_list ap) {
+    int level = kDefaultMessageLevel;
+    if (fmt[0] == KERN_SOH[0] && fmt[1] >= '0' && fmt[1] <= '7') {
+        level = fmt[1] - '0';
+        fmt += 2;
+    }
+    if (level >= console_loglevel) return;
     // Formatting into a buffer first keeps each call one write: no half lines interleaved
     // with an interrupt handler's output. Longer lines are cut.
     char line[512];

@@ -64,6 +64,7 @@ void backtrace(uint64_t rbp) {
 
 bool enter_panic() {
     cpu::cli();
+    set_console_loglevel(kDefaultConsoleLoglevel);  // a panic report is never quiet
     if (in_panic) {
         printk("\n*** nested panic: stopping\n");
         machine_exit(kPanicExitStatus);

@@ -161,7 +161,7 @@ size_t init(uint64_t low_ram_top) {
     // Mechanism #1 present: the address register reads back what was written (PCI 3.0, 3.2.2.3.2).
     cpu::outl(kConfigAddress, kConfigEnable);
     if (cpu::inl(kConfigAddress) != kConfigEnable) {
-        printk("pci: no configuration space at 0xcf8 (no PCI on this machine)\n");
+        printk(KERN_INFO "pci: no configuration space at 0xcf8 (no PCI on this machine)\n");
         return 0;
     }
     count = 0;
@@ -171,7 +171,7 @@ size_t init(uint64_t low_ram_top) {
             if (bar.size && bar.address) reserve_above(bar);
     for (size_t i = 0; i < count; ++i) {
         Function& f = functions[i];
-        printk("pci: %02x:%02x.%x %04x:%04x class %02x.%02x.%02x\n", f.bus, f.device, f.function, f.vendor_id,
+        printk(KERN_INFO "pci: %02x:%02x.%x %04x:%04x class %02x.%02x.%02x\n", f.bus, f.device, f.function, f.vendor_id,
                f.device_id, f.class_code, f.subclass, f.prog_if);
         bool any_assigned = false;
         for (int b = 0; b < 6; ++b) {
@@ -181,7 +181,7 @@ size_t init(uint64_t low_ram_top) {
                 assign_bar(f, b);
                 any_assigned |= bar.assigned_by_us;
             }
-            printk("pci:   BAR%d %s %#lx size %#lx%s%s%s\n", b, bar.io ? "io " : "mem", bar.address, bar.size,
+            printk(KERN_INFO "pci:   BAR%d %s %#lx size %#lx%s%s%s\n", b, bar.io ? "io " : "mem", bar.address, bar.size,
                    bar.is64 ? " 64-bit" : "", bar.prefetchable ? " prefetchable" : "",
                    bar.assigned_by_us ? " (assigned by Pollux)" : bar.address ? "" : " (unassigned)");
         }
@@ -190,7 +190,7 @@ size_t init(uint64_t low_ram_top) {
             config_write32(f.bus, f.device, f.function, kRegCommand, command | kCommandIo | kCommandMemory);
         }
     }
-    printk("pci: %zu functions\n", count);
+    printk(KERN_INFO "pci: %zu functions\n", count);
     return count;
 }
 

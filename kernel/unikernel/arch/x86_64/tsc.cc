@@ -25,6 +25,48 @@ uint64_t from_hypervisor_leaf() {
     return uint64_t(cpu::cpuid(0x40000010).eax) * 1000;
 }
 
+// kvmclock (Linux Documentation/virt/kvm/x86/msr.rst, MSR_KVM_SYSTEM_TIME_NEW): the host
+// fills a pvclock_vcpu_time_info whose tsc_to_system_mul/tsc_shift turn TSC ticks into ns,
+// so hz = 10^9 * 2^32 / mul, scaled by 2^-shift. Only under KVM; TCG has no kvmclock, so this
+// path is not exercised by the boot tests.
+struct PvclockTimeInfo {
+    uint32_t version, pad0;
+    uint64_t tsc_timestamp, system_time;
+    uint32_t tsc_to_system_mul;
+    int8_t tsc_shift;
+    uint8_t flags, pad[2];
+};
+static_assert(sizeof(PvclockTimeInfo) == 32);
+alignas(64) PvclockTimeInfo kvmclock_page;
+constexpr uint32_t kMsrKvmSystemTimeNew = 0x4b564d01;
+constexpr uint32_t kKvmFeatureClocksource2 = 1u << 3;
+constexpr uint64_t kKernelVma = 0xffffffff80000000;
+
+uint64_t from_kvmclock() {
+    if (!(cpu::cpuid(1).ecx & kCpuidHypervisorBit)) return 0;
+    auto sig = cpu::cpuid(0x40000000);
+    // "KVMKVMKVM\0\0\0" in EBX, ECX, EDX.
+    if (sig.ebx != 0x4b4d564b || sig.ecx != 0x564b4d56 || sig.edx != 0x4d || sig.eax < 0x40000001) return 0;
+    if (!(cpu::cpuid(0x40000001).eax & kKvmFeatureClocksource2)) return 0;
+    // The image is mapped at kKernelVma + its physical address.
+    cpu::wrmsr(kMsrKvmSystemTimeNew, (uint64_t(&kvmclock_page) - kKernelVma) | 1);
+    volatile PvclockTimeInfo& info = kvmclock_page;
+    uint32_t mul;
+    int8_t shift;
+    uint32_t version;
+    do {  // an odd version means the host is mid-update
+        version = info.version;
+        asm volatile("" ::: "memory");
+        mul = info.tsc_to_system_mul;
+        shift = info.tsc_shift;
+        asm volatile("" ::: "memory");
+    } while ((version & 1) || version != info.version);
+    cpu::wrmsr(kMsrKvmSystemTimeNew, 0);  // only the frequency was wanted
+    if (!mul) return 0;
+    uint64_t hz = (1'000'000'000ull << 32) / mul;
+    return shift >= 0 ? hz >> shift : hz << -shift;
+}
+
 uint64_t from_cpuid_15() {
     if (cpu::cpuid(0).eax < 0x15) return 0;
     // SDM Vol. 2A CPUID leaf 15H: TSC = crystal (ECX Hz) * EBX / EAX; ECX may be 0 (unknown).
@@ -105,6 +147,7 @@ bool init() {
         const char* name;
     } const sources[] = {
         {from_hypervisor_leaf, "CPUID 0x40000010 (hypervisor)"},
+        {from_kvmclock, "kvmclock"},
         {from_cpuid_15, "CPUID 0x15"},
         {from_pit, "calibrated against the PIT"},
     };

@@ -1,5 +1,5 @@
 // The TSC as the kernel's clock. Its frequency comes, in order of trust, from the hypervisor's
-// timing leaf (CPUID 0x40000010, KVM/VMware), CPUID 0x15 (crystal ratio), else a measurement
+// timing leaf (CPUID 0x40000010, KVM/VMware), kvmclock, CPUID 0x15 (crystal ratio), else a measurement
 // against the 8254 PIT (always the case under TCG, whose CPUs report neither).
 #pragma once
 
