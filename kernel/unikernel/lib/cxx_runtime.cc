@@ -3,6 +3,8 @@
 // returns), and a pure virtual call is a bug that stops the machine.
 #include "lib/cxx_runtime.h"
 
+#include <new>
+
 #include "panic/panic.h"
 
 extern "C" {
@@ -15,6 +17,11 @@ void* __dso_handle = nullptr;
 int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
 
 void __cxa_pure_virtual() { pollux::panic("pure virtual function called"); }
+}
+
+// libsupc++ defines this object; `new (std::nothrow) T` names it.
+namespace std {
+const nothrow_t nothrow{};
 }
 
 namespace pollux {
