@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "boot/power.h"
+#include "boot/self_check.h"
 #include "console/printk.h"
 #include "panic/panic.h"
 
@@ -10,6 +11,7 @@ namespace pollux {
 namespace {
 
 constexpr uint64_t kUnmappedAddress = 0xdead0000;
+constexpr int kSelfCheckFailedStatus = 3;
 
 // noinline and distinct names: the tests look for these names in the symbolized backtrace.
 [[gnu::noinline]] void self_test_page_fault() {
@@ -58,6 +60,7 @@ bool run_self_test(const char* what) {
     printk(KERN_INFO "self test: %s\n", what);
     int status;
     if (strncmp(what, "exit:", 5) == 0 && parse_status(what + 5, status)) machine_exit(status);
+    if (strcmp(what, "selfcheck") == 0) machine_exit(run_self_check() ? kSelfCheckFailedStatus : 0);
     if (strcmp(what, "pf") == 0) self_test_page_fault();
     if (strcmp(what, "ud") == 0) self_test_invalid_opcode();
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);
