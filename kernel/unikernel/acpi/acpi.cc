@@ -39,6 +39,7 @@ constexpr uint16_t kPm1SleepEnable = 1 << 13;  // PM1 control: SLP_EN; SLP_TYP a
 constexpr uint8_t kSleepControlEnable = 1 << 5;  // sleep control: SLP_EN; SLP_TYP at bits 2-4
 constexpr uint8_t kAmlPackageOp = 0x12, kAmlBytePrefix = 0x0a, kAmlZeroOp = 0x00, kAmlOneOp = 0x01;
 
+InterruptInfo interrupt_info;
 bool ready = false;
 bool hw_reduced = false;
 uint32_t pm1a_cnt = 0, pm1b_cnt = 0;
@@ -78,7 +79,7 @@ uint64_t find_rsdp() {
     return scan(0xe0000, 0x100000);
 }
 
-const Header* find_fadt(const Rsdp& rsdp) {
+const Header* find_table(const Rsdp& rsdp, const char* signature) {
     bool x = rsdp.revision >= 2 && rsdp.xsdt;
     const Header* root = table(x ? rsdp.xsdt : rsdp.rsdt);
     if (!root) return nullptr;
@@ -88,9 +89,40 @@ const Header* find_fadt(const Rsdp& rsdp) {
         uint64_t at = 0;
         memcpy(&at, entries + i * entry, entry);
         const Header* h = table(at);
-        if (h && memcmp(h->signature, "FACP", 4) == 0) return h;
+        if (h && memcmp(h->signature, signature, 4) == 0) return h;
     }
     return nullptr;
+}
+
+// MADT, ACPI 6.4 5.2.12: entries from offset 44; type 1 = I/O APIC (5.2.12.3), type 2 =
+// interrupt source override (5.2.12.5), whose flags are MPS INTI flags (table 5.26).
+constexpr size_t kMadtEntries = 44;
+constexpr uint8_t kMadtIoApic = 1, kMadtSourceOverride = 2;
+constexpr uint16_t kIntiPolarityMask = 3, kIntiActiveLow = 3, kIntiTriggerMask = 3 << 2, kIntiLevel = 3 << 2;
+
+void parse_madt(const Header* madt) {
+    auto* p = reinterpret_cast<const uint8_t*>(madt);
+    for (size_t off = kMadtEntries; off + 2 <= madt->length;) {
+        uint8_t type = p[off], len = p[off + 1];
+        if (len < 2 || off + len > madt->length) break;
+        if (type == kMadtIoApic && len >= 12 && !interrupt_info.ioapic_address) {
+            uint32_t address, gsi_base;
+            memcpy(&address, p + off + 4, 4);
+            memcpy(&gsi_base, p + off + 8, 4);
+            interrupt_info.ioapic_address = address;
+            interrupt_info.ioapic_gsi_base = gsi_base;
+        } else if (type == kMadtSourceOverride && len >= 10 && p[off + 3] < 16) {
+            uint32_t gsi;
+            uint16_t flags;
+            memcpy(&gsi, p + off + 4, 4);
+            memcpy(&flags, p + off + 8, 2);
+            InterruptInfo::IsaIrq& irq = interrupt_info.isa[p[off + 3]];
+            irq.gsi = gsi;
+            irq.active_low = (flags & kIntiPolarityMask) == kIntiActiveLow;
+            irq.level = (flags & kIntiTriggerMask) == kIntiLevel;
+        }
+        off += len;
+    }
 }
 
 // Name(_S5, Package(){a, b, ...}): NameOp "_S5_" PackageOp PkgLength NumElements a b.
@@ -119,14 +151,18 @@ bool find_s5(const Header* dsdt) {
 
 }  // namespace
 
+const InterruptInfo& interrupts() { return interrupt_info; }
+
 bool init(uint64_t rsdp_paddr) {
+    for (uint8_t irq = 0; irq < 16; ++irq) interrupt_info.isa[irq] = {irq, false, false};
     if (!rsdp_paddr) rsdp_paddr = find_rsdp();
     if (!rsdp_paddr) {
         printk(KERN_INFO "acpi: no RSDP\n");
         return false;
     }
     const Rsdp& rsdp = *reinterpret_cast<const Rsdp*>(map(rsdp_paddr, sizeof(Rsdp)));
-    const Header* fadt = find_fadt(rsdp);
+    if (const Header* madt = find_table(rsdp, "APIC")) parse_madt(madt);
+    const Header* fadt = find_table(rsdp, "FACP");
     if (!fadt) {
         printk(KERN_INFO "acpi: no FADT\n");
         return false;

@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/tsc.h"
 #include "boot/boot_info.h"
@@ -80,6 +81,48 @@ void init_memory() {
     if (s.free != s.size || s.free_blocks != 1) panic("mm: heap did not coalesce after the self-check");
 }
 
+volatile uint64_t com1_interrupts = 0;
+
+void on_com1_interrupt(InterruptFrame&) {
+    com1_interrupts = com1_interrupts + 1;
+    console::serial_set_tx_interrupt(false);  // one is enough; it would fire again and again
+    lapic::eoi();
+}
+
+// The I/O APIC from the MADT (or its default address), all pins masked, then one device
+// interrupt end to end: COM1's IRQ through the I/O APIC and LAPIC to its handler.
+void init_interrupts() {
+    constexpr uint64_t kDefaultIoApic = 0xfec00000;  // Intel MP spec 1.4, 3.6.6
+    constexpr uint8_t kCom1Irq = 4;
+    const acpi::InterruptInfo& info = acpi::interrupts();
+    uint64_t address = info.ioapic_address ? info.ioapic_address : kDefaultIoApic;
+    if (!ioapic::init(address, info.ioapic_gsi_base)) {
+        printk("irq: no I/O APIC at %#lx\n", address);
+        return;
+    }
+    printk(KERN_INFO "irq: I/O APIC at %#lx, %u pins (%s)\n", address, ioapic::pin_count(),
+           info.ioapic_address ? "from the MADT" : "default address, no MADT");
+    const acpi::InterruptInfo::IsaIrq& com1 = info.isa[kCom1Irq];
+    uint8_t vector = idt::kVectorIsaIrqBase + kCom1Irq;
+    idt::set_handler(vector, on_com1_interrupt);
+    ioapic::route(com1.gsi, vector, com1.active_low, com1.level);
+    uint64_t start = cpu::rdtsc(), deadline = start + tsc::ns_to_ticks(10'000'000);
+    lapic::timer_oneshot(10'000'000);  // wakes the hlt below if the interrupt never comes
+    console::serial_set_tx_interrupt(true);
+    while (com1_interrupts == 0 && cpu::rdtsc() < deadline) {
+        cpu::sti_hlt();
+        cpu::cli();
+    }
+    console::serial_set_tx_interrupt(false);
+    ioapic::mask(com1.gsi);
+    if (com1_interrupts == 0) {
+        printk("irq: COM1's interrupt (GSI %u) did not arrive within 10 ms\n", com1.gsi);
+        return;
+    }
+    printk(KERN_INFO "irq: COM1 IRQ %u -> GSI %u -> vector %#x delivered after %lu us\n", kCom1Irq, com1.gsi,
+           vector, tsc::ticks_to_ns(cpu::rdtsc() - start) / 1000);
+}
+
 // Linux's spelling: `quiet` shows errors only, loglevel=N shows levels below N.
 void apply_loglevel(const Cmdline& cmdline) {
     char value[8];
@@ -141,6 +184,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     init_time(tsc_at_kmain);
     pci::init(low_ram_top());
     acpi::init(boot_info.rsdp_paddr);
+    init_interrupts();
     // What the 100 ms launch target will be measured against, until there is an app to start.
     uint64_t now = cpu::rdtsc();
     printk(KERN_INFO "boot: ready %lu us after reset (%lu us in the kernel)\n", tsc::ticks_to_ns(now) / 1000,

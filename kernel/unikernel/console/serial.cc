@@ -10,6 +10,7 @@ constexpr uint16_t kCom1 = 0x3f8;
 constexpr uint16_t kData = 0, kInterruptEnable = 1, kFifoControl = 2, kLineControl = 3,
                    kModemControl = 4, kLineStatus = 5;
 constexpr uint8_t kLineStatusThrEmpty = 0x20;
+constexpr uint8_t kInterruptEnableTxEmpty = 0x02;
 constexpr uint8_t kLineControlDlab = 0x80, kLineControl8N1 = 0x03;
 
 void put(char c) {
@@ -29,7 +30,7 @@ void serial_init() {
     cpu::outb(kCom1 + kInterruptEnable, 0);
     cpu::outb(kCom1 + kLineControl, kLineControl8N1);
     cpu::outb(kCom1 + kFifoControl, 0x07);   // enable and clear both FIFOs
-    cpu::outb(kCom1 + kModemControl, 0x03);  // DTR + RTS
+    cpu::outb(kCom1 + kModemControl, 0x0b);  // DTR + RTS + OUT2 (on PCs OUT2 gates the IRQ line)
 }
 
 void serial_write(const char* s, size_t len) {
@@ -37,6 +38,10 @@ void serial_write(const char* s, size_t len) {
         if (s[i] == '\n') put('\r');
         put(s[i]);
     }
+}
+
+void serial_set_tx_interrupt(bool enabled) {
+    cpu::outb(kCom1 + kInterruptEnable, enabled ? kInterruptEnableTxEmpty : 0);
 }
 
 }  // namespace pollux::console

@@ -11,6 +11,7 @@ namespace pollux::idt {
 
 // Vector numbers we assign (32-255 are ours; SDM Vol. 3A 6.2).
 constexpr uint8_t kVectorLapicTimer = 0x20;
+constexpr uint8_t kVectorIsaIrqBase = 0x30;  // ISA IRQ n arrives on 0x30 + n
 constexpr uint8_t kVectorSpurious = 0xff;
 
 using Handler = void (*)(InterruptFrame&);

@@ -9,7 +9,7 @@ namespace pollux::lapic {
 namespace {
 
 // Register offsets, SDM Vol. 3A table 11-1.
-constexpr uint32_t kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320, kRegTimerInitial = 0x380,
+constexpr uint32_t kRegId = 0x20, kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320, kRegTimerInitial = 0x380,
                    kRegTimerCurrent = 0x390, kRegTimerDivide = 0x3e0;
 constexpr uint32_t kSpuriousEnable = 1u << 8;  // APIC software enable (SDM 11.9)
 constexpr uint32_t kLvtMasked = 1u << 16;
@@ -70,6 +70,8 @@ void timer_oneshot(uint64_t ns) {
 }
 
 uint64_t timer_interrupts() { return timer_count; }
+
+uint32_t id() { return read(kRegId) >> 24; }
 
 void eoi() { write(kRegEoi, 0); }
 
