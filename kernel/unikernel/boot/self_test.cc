@@ -6,12 +6,14 @@
 #include "boot/self_check.h"
 #include "console/printk.h"
 #include "panic/panic.h"
+#include "pci/edu_probe.h"
 
 namespace pollux {
 namespace {
 
 constexpr uint64_t kUnmappedAddress = 0xdead0000;
 constexpr int kSelfCheckFailedStatus = 3;
+constexpr int kMsiFailedStatus = 4;
 
 // noinline and distinct names: the tests look for these names in the symbolized backtrace.
 [[gnu::noinline]] void self_test_page_fault() {
@@ -61,6 +63,7 @@ bool run_self_test(const char* what) {
     int status;
     if (strncmp(what, "exit:", 5) == 0 && parse_status(what + 5, status)) machine_exit(status);
     if (strcmp(what, "selfcheck") == 0) machine_exit(run_self_check() ? kSelfCheckFailedStatus : 0);
+    if (strcmp(what, "msi") == 0) machine_exit(pci::edu_msi_probe() ? 0 : kMsiFailedStatus);
     if (strcmp(what, "pf") == 0) self_test_page_fault();
     if (strcmp(what, "ud") == 0) self_test_invalid_opcode();
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);

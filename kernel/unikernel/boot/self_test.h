@@ -1,6 +1,7 @@
 // Test-only switches, `pollux.test=WHAT` on the kernel command line, for tests/boot:
 //   exit:N      power off at once with status N (after a full boot)
 //   selfcheck   run boot/self_check.cc's checks; status 0 if all pass, 3 otherwise
+//   msi         raise an MSI from QEMU's edu device (-device edu); status 0 if it arrives, 4 if not
 //   pf          write to an unmapped lower-half address (0xdead0000): #PF with that CR2
 //   ud          execute ud2: #UD
 //   overflow    recurse until the boot stack runs into its guard page: #PF that cannot be

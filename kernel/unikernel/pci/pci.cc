@@ -1,6 +1,7 @@
 #include "pci/pci.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "console/printk.h"
 
 namespace pollux::pci {
@@ -12,7 +13,15 @@ constexpr uint32_t kConfigEnable = 1u << 31;
 // Configuration header offsets (PCI Local Bus spec 3.0, 6.1; bridges: PCI-to-PCI Bridge spec 1.2, 3.2).
 constexpr uint8_t kRegVendorDevice = 0x00, kRegCommand = 0x04, kRegClass = 0x08, kRegHeader = 0x0c,
                   kRegBar0 = 0x10, kRegBridgeBuses = 0x18;
-constexpr uint16_t kCommandIo = 1 << 0, kCommandMemory = 1 << 1;
+constexpr uint16_t kCommandIo = 1 << 0, kCommandMemory = 1 << 1, kCommandBusMaster = 1 << 2,
+                   kCommandIntxDisable = 1 << 10;
+constexpr uint8_t kRegCapabilities = 0x34;
+constexpr uint32_t kStatusCapabilityList = 1u << 20;  // status (upper half of 0x04), bit 4
+// Capability IDs (PCI 3.0 appendix H) and the MSI/MSI-X layouts (6.8.1, PCI 3.0 ECN MSI-X 6.8.2).
+constexpr uint8_t kCapMsi = 0x05, kCapMsix = 0x11;
+constexpr uint32_t kMsiEnable = 1u << 16, kMsi64Bit = 1u << 23, kMsiMultipleEnableMask = 7u << 20;
+// The LAPIC's MSI window (SDM Vol. 3A 11.11.1): 0xfee00000 | destination APIC ID << 12.
+constexpr uint32_t kMsiAddressBase = 0xfee00000;
 constexpr uint8_t kHeaderMultiFunction = 0x80, kHeaderTypeMask = 0x7f, kHeaderBridge = 0x01;
 constexpr uint32_t kBarIo = 1 << 0, kBarMemType64 = 2 << 1, kBarMemTypeMask = 3 << 1, kBarPrefetch = 1 << 3;
 
@@ -110,6 +119,21 @@ void assign_bar(Function& f, int index) {
 
 void scan_bus(uint8_t bus, int depth);
 
+void find_capabilities(Function& f) {
+    if (!(config_read32(f.bus, f.device, f.function, kRegCommand) & kStatusCapabilityList)) return;
+    uint8_t at = uint8_t(config_read32(f.bus, f.device, f.function, kRegCapabilities) & 0xfc);
+    for (int guard = 0; at >= 0x40 && guard < 48; ++guard) {  // a looping list must end
+        uint32_t header = config_read32(f.bus, f.device, f.function, at);
+        uint8_t id = uint8_t(header);
+        if (id == kCapMsi) f.msi_cap = at;
+        if (id == kCapMsix) {
+            f.msix_cap = at;
+            f.msix_table_size = uint16_t(((header >> 16) & 0x7ff) + 1);
+        }
+        at = uint8_t((header >> 8) & 0xfc);
+    }
+}
+
 void scan_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth) {
     uint32_t id = config_read32(bus, dev, fn, kRegVendorDevice);
     if ((id & 0xffff) == 0xffff || count == kMaxFunctions) return;
@@ -128,6 +152,7 @@ void scan_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth) {
     uint8_t type = f.header_type & kHeaderTypeMask;
     int bar_count = type == 0 ? 6 : type == kHeaderBridge ? 2 : 0;
     for (int i = 0; i < bar_count;) i += probe_bar(f, i);
+    find_capabilities(f);
     if (type == kHeaderBridge && depth < 8) {
         uint8_t secondary = uint8_t(config_read32(bus, dev, fn, kRegBridgeBuses) >> 8);
         if (secondary > bus) scan_bus(secondary, depth + 1);
@@ -171,8 +196,10 @@ size_t init(uint64_t low_ram_top) {
             if (bar.size && bar.address) reserve_above(bar);
     for (size_t i = 0; i < count; ++i) {
         Function& f = functions[i];
-        printk(KERN_INFO "pci: %02x:%02x.%x %04x:%04x class %02x.%02x.%02x\n", f.bus, f.device, f.function, f.vendor_id,
-               f.device_id, f.class_code, f.subclass, f.prog_if);
+        char msix[24] = "";
+        if (f.msix_cap) ksnprintf(msix, sizeof msix, " msi-x(%u)", f.msix_table_size);
+        printk(KERN_INFO "pci: %02x:%02x.%x %04x:%04x class %02x.%02x.%02x%s%s\n", f.bus, f.device, f.function,
+               f.vendor_id, f.device_id, f.class_code, f.subclass, f.prog_if, f.msi_cap ? " msi" : "", msix);
         bool any_assigned = false;
         for (int b = 0; b < 6; ++b) {
             Bar& bar = f.bars[b];
@@ -187,11 +214,30 @@ size_t init(uint64_t low_ram_top) {
         }
         if (any_assigned) {
             uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
-            config_write32(f.bus, f.device, f.function, kRegCommand, command | kCommandIo | kCommandMemory);
+            // Only the command half: the status half is write-1-to-clear.
+            config_write32(f.bus, f.device, f.function, kRegCommand, (command & 0xffff) | kCommandIo | kCommandMemory);
         }
     }
     printk(KERN_INFO "pci: %zu functions\n", count);
     return count;
+}
+
+bool enable_msi(const Function& f, uint8_t vector) {
+    if (!f.msi_cap) return false;
+    uint8_t cap = f.msi_cap;
+    uint32_t control = config_read32(f.bus, f.device, f.function, cap);
+    config_write32(f.bus, f.device, f.function, uint8_t(cap + 4), kMsiAddressBase | lapic::id() << 12);
+    uint8_t data_at = uint8_t(cap + 8);
+    if (control & kMsi64Bit) {
+        config_write32(f.bus, f.device, f.function, uint8_t(cap + 8), 0);
+        data_at = uint8_t(cap + 12);
+    }
+    config_write32(f.bus, f.device, f.function, data_at, vector);  // fixed delivery, edge
+    config_write32(f.bus, f.device, f.function, cap, (control & ~kMsiMultipleEnableMask) | kMsiEnable);
+    uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
+    // An MSI is a memory write by the device: without bus mastering it goes nowhere.
+    config_write32(f.bus, f.device, f.function, kRegCommand, (command & 0xffff) | kCommandIntxDisable | kCommandBusMaster);
+    return true;
 }
 
 size_t function_count() { return count; }

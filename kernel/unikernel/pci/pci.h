@@ -4,8 +4,10 @@
 // microvm's firmware assign none; SeaBIOS does). Drivers (virtio-net, later) look devices up
 // here.
 //
+// Interrupts: MSI is programmed here (tested with QEMU's edu device); MSI-X is only detected
+// (its table lives in a BAR and belongs with the virtio driver that will use it).
 // Not yet: PCIe ECAM (microvm's pcie=on has no port I/O mechanism), bridge windows for BARs
-// behind a bridge the firmware did not program, MSI-X.
+// behind a bridge the firmware did not program.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,9 @@ struct Function {
     uint8_t class_code, subclass, prog_if;
     uint8_t header_type;
     Bar bars[6];
+    uint8_t msi_cap;          // config offset of the MSI capability, 0 if none
+    uint8_t msix_cap;         // same for MSI-X
+    uint16_t msix_table_size;
 };
 
 // Enumerates and prints one line per function and per BAR; returns the function count
@@ -36,6 +41,10 @@ struct Function {
 size_t init(uint64_t low_ram_top);
 size_t function_count();
 const Function* function(size_t i);
+
+// Points the function's MSI at `vector` on the boot CPU (one message, edge, fixed delivery)
+// and turns legacy INTx off and bus mastering on. False without an MSI capability.
+bool enable_msi(const Function& f, uint8_t vector);
 
 uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);
