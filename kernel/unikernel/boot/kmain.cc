@@ -28,7 +28,6 @@ extern "C" char __kernel_start[], __kernel_end[];
 namespace pollux {
 namespace {
 
-constexpr uint64_t kKernelVma = 0xffffffff80000000;
 constexpr uint64_t kMiB = 1 << 20;
 // A boot that went through but could not do what the command line asked (an unknown
 // pollux.test value): distinct from 0 and from a panic.
@@ -55,7 +54,7 @@ void print_memory_map() {
 }
 
 void init_memory() {
-    uint64_t image_start = uint64_t(__kernel_start) - kKernelVma, image_end = uint64_t(__kernel_end) - kKernelVma;
+    uint64_t image_start = uint64_t(__kernel_start) - mm::kKernelVma, image_end = uint64_t(__kernel_end) - mm::kKernelVma;
     if (!mm::frames().init(boot_info, image_start, image_end)) panic("mm: cannot set up the frame allocator");
     mm::paging_init(boot_info);
     // Half of what is left goes to the heap (lwIP allocates its pools there); the other half
@@ -65,9 +64,9 @@ void init_memory() {
     uint64_t heap_phys = mm::frames().alloc_contiguous(heap_frames);
     if (!heap_phys) panic("mm: no contiguous room for a %zu-frame heap", heap_frames);
     mm::heap_init(mm::phys_to_virt(heap_phys), heap_frames * mm::kPageSize);
-    printk(KERN_INFO "mm: kernel image %lu KiB at %#lx, W^X page tables (NX %s), direct map at %#lx\n",
+    printk(KERN_INFO "mm: kernel image %lu KiB at %#lx, W^X page tables (NX %s, SMEP %s), direct map at %#lx\n",
            (image_end - image_start) / 1024, image_start, mm::nx_enabled() ? "on" : "unavailable",
-           mm::kDirectMapBase);
+           cpu::read_cr4() & (1u << 20) ? "on" : "unavailable", mm::kDirectMapBase);
     printk(KERN_INFO "mm: heap %lu KiB, %lu KiB of frames free\n", heap_frames * mm::kPageSize / 1024,
            mm::frames().free_frames() * mm::kPageSize / 1024);
 

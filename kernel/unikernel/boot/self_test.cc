@@ -5,6 +5,7 @@
 #include "boot/power.h"
 #include "boot/self_check.h"
 #include "console/printk.h"
+#include "mm/direct_map.h"
 #include "panic/panic.h"
 #include "pci/edu_probe.h"
 
@@ -30,6 +31,12 @@ volatile uint64_t recursion_limit = ~0ull;
     volatile char buffer[512];
     buffer[0] = char(depth);
     return self_test_recurse(depth + 1) + buffer[0];
+}
+
+// The same code page through the direct map's alias of physical memory.
+[[gnu::noinline]] void self_test_write_text_alias() {
+    uint64_t phys = reinterpret_cast<uintptr_t>(&self_test_write_text_alias) - mm::kKernelVma;
+    *mm::phys_to_virt<volatile uint8_t>(phys) = 0xc3;
 }
 
 [[gnu::noinline]] void self_test_write_text() {
@@ -69,6 +76,7 @@ bool run_self_test(const char* what) {
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);
     if (strcmp(what, "write-text") == 0) self_test_write_text();
     if (strcmp(what, "exec-data") == 0) self_test_exec_data();
+    if (strcmp(what, "write-text-alias") == 0) self_test_write_text_alias();
     if (strcmp(what, "panic") == 0) panic("self test: deliberate panic");
     printk("self test: \"%s\" is not a test this kernel knows, or it did not fault\n", what);
     return false;

@@ -8,6 +8,7 @@
 //               delivered on the same stack, hence #DF on its IST stack
 //   write-text  write to the kernel's own code (W^X: text is read-only)
 //   exec-data   call into a data page (W^X: data is NX)
+//   write-text-alias  write to the kernel's code through the direct map (read-only there too)
 //   panic       call panic() directly
 #pragma once
 

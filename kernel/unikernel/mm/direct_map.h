@@ -9,6 +9,8 @@ namespace pollux::mm {
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kDirectMapBase = 0xffff800000000000;
+// The kernel image is linked at kKernelVma + its physical address (linker.ld, boot.S).
+constexpr uint64_t kKernelVma = 0xffffffff80000000;
 
 extern uint64_t direct_map_offset;  // 0 until paging_init() switches to kDirectMapBase
 

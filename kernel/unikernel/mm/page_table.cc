@@ -18,11 +18,11 @@ uint64_t direct_map_offset = 0;
 
 namespace {
 
-constexpr uint64_t kKernelVma = 0xffffffff80000000;
 constexpr uint64_t kAddressMask = 0x000ffffffffff000;
 constexpr uint64_t kLargePageSize = 2ull << 20;
 constexpr uint64_t kCpuidExtNx = 1u << 20;  // CPUID.80000001H:EDX.NX (SDM Vol. 2A, CPUID)
-constexpr uint64_t kCr4Pge = 1u << 7;
+constexpr uint64_t kCr4Pge = 1u << 7, kCr4Smep = 1u << 20;
+constexpr uint32_t kCpuidSmep = 1u << 7;  // CPUID.(EAX=7,ECX=0):EBX.SMEP
 
 uint64_t pml4_phys = 0;
 uint64_t nx_bit = 0;  // kPteNoExecute when the CPU has NX, else 0 (the bit would be reserved)
@@ -89,6 +89,19 @@ void map_kernel_image() {
     }
 }
 
+// The direct map must not undo W^X: its alias of the kernel's text and rodata is read-only
+// (and, like all of the direct map, not executable).
+void map_direct(uint64_t start, uint64_t end) {
+    uint64_t ro_start = uint64_t(__text_start) - kKernelVma, ro_end = uint64_t(__rodata_end) - kKernelVma;
+    uint64_t rw = kPtePresent | kPteWritable | nx_bit, ro = kPtePresent | nx_bit;
+    auto piece = [](uint64_t from, uint64_t to, uint64_t flags) {
+        if (to > from) map_range(kDirectMapBase + from, from, to - from, flags);
+    };
+    piece(start, end < ro_start ? end : ro_start, rw);
+    piece(start > ro_start ? start : ro_start, end < ro_end ? end : ro_end, ro);
+    piece(start > ro_end ? start : ro_end, end, rw);
+}
+
 }  // namespace
 
 bool nx_enabled() { return nx_bit != 0; }
@@ -100,6 +113,10 @@ void paging_init(const BootInfo& info) {
     } else {
         printk("mm: this CPU has no NX bit: data pages stay executable\n");
     }
+    // SMEP (SDM Vol. 3A 4.6.1): the kernel never executes a user page, so a jump into the
+    // application's half faults. SMAP is left to the syscall layer, which must bracket its
+    // user copies with stac/clac.
+    if (cpu::cpuid(0).eax >= 7 && (cpu::cpuid(7).ebx & kCpuidSmep)) cpu::write_cr4(cpu::read_cr4() | kCr4Smep);
     pml4_phys = frames().alloc();
     if (!pml4_phys) panic("mm: no frame for the PML4");
     memset(table(pml4_phys), 0, kPageSize);
@@ -108,8 +125,7 @@ void paging_init(const BootInfo& info) {
     for (size_t i = 0; i < info.region_count; ++i) {
         const MemoryRegion& r = info.regions[i];
         if (r.type != MemoryType::ram) continue;
-        uint64_t start = r.base & ~(kPageSize - 1), end = (r.base + r.size) & ~(kPageSize - 1);
-        if (end > start) map_range(kDirectMapBase + start, start, end - start, kPtePresent | kPteWritable | nx_bit);
+        map_direct(r.base & ~(kPageSize - 1), (r.base + r.size) & ~(kPageSize - 1));
     }
     // The switch: from here the low identity map is gone and physical memory is reached
     // through the direct map only.

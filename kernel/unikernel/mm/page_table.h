@@ -1,6 +1,7 @@
 // The kernel's page tables, built once by paging_init() to replace boot.S's:
-//   PML4[256..]  direct map of all RAM, RW + NX (2 MiB pages where aligned), and MMIO mapped
-//                on demand at the same offset, uncached;
+//   PML4[256..]  direct map of all RAM, RW + NX (2 MiB pages where aligned; the alias of the
+//                kernel's text and rodata read-only), and MMIO mapped on demand at the same
+//                offset, uncached;
 //   PML4[511]    the kernel image in 4 KiB pages: text RX, rodata R+NX, data/bss RW+NX,
 //                the guard page under every stack left unmapped;
 //   PML4[0..255] empty: the lower half belongs to the application.

@@ -1,6 +1,7 @@
 #include "arch/x86_64/tsc.h"
 
 #include "arch/x86_64/cpu.h"
+#include "mm/direct_map.h"
 
 namespace pollux::tsc {
 namespace {
@@ -40,7 +41,6 @@ static_assert(sizeof(PvclockTimeInfo) == 32);
 alignas(64) PvclockTimeInfo kvmclock_page;
 constexpr uint32_t kMsrKvmSystemTimeNew = 0x4b564d01;
 constexpr uint32_t kKvmFeatureClocksource2 = 1u << 3;
-constexpr uint64_t kKernelVma = 0xffffffff80000000;
 
 uint64_t from_kvmclock() {
     if (!(cpu::cpuid(1).ecx & kCpuidHypervisorBit)) return 0;
@@ -49,7 +49,7 @@ uint64_t from_kvmclock() {
     if (sig.ebx != 0x4b4d564b || sig.ecx != 0x564b4d56 || sig.edx != 0x4d || sig.eax < 0x40000001) return 0;
     if (!(cpu::cpuid(0x40000001).eax & kKvmFeatureClocksource2)) return 0;
     // The image is mapped at kKernelVma + its physical address.
-    cpu::wrmsr(kMsrKvmSystemTimeNew, (uint64_t(&kvmclock_page) - kKernelVma) | 1);
+    cpu::wrmsr(kMsrKvmSystemTimeNew, (uint64_t(&kvmclock_page) - mm::kKernelVma) | 1);
     volatile PvclockTimeInfo& info = kvmclock_page;
     uint32_t mul;
     int8_t shift;
