@@ -37,9 +37,11 @@ constexpr uint32_t kFadtHwReduced = 1u << 20;
 constexpr uint8_t kGasMemory = 0, kGasIo = 1;
 constexpr uint16_t kPm1SleepEnable = 1 << 13;  // PM1 control: SLP_EN; SLP_TYP at bits 10-12
 constexpr uint8_t kSleepControlEnable = 1 << 5;  // sleep control: SLP_EN; SLP_TYP at bits 2-4
+constexpr uint8_t kAmlDWordPrefix = 0x0c, kAmlQWordPrefix = 0x0e, kAmlReturnOp = 0xa4;
 constexpr uint8_t kAmlPackageOp = 0x12, kAmlBytePrefix = 0x0a, kAmlZeroOp = 0x00, kAmlOneOp = 0x01;
 
 InterruptInfo interrupt_info;
+PciEcam ecam;
 bool ready = false;
 bool hw_reduced = false;
 uint32_t pm1a_cnt = 0, pm1b_cnt = 0;
@@ -125,6 +127,41 @@ void parse_madt(const Header* madt) {
     }
 }
 
+// MCFG: header, 8 reserved bytes, then 16-byte entries (base u64, segment u16, start bus u8,
+// end bus u8, reserved u32).
+void parse_mcfg(const Header* mcfg) {
+    auto* p = reinterpret_cast<const uint8_t*>(mcfg);
+    for (size_t off = sizeof(Header) + 8; off + 16 <= mcfg->length; off += 16) {
+        uint16_t segment;
+        memcpy(&segment, p + off + 8, 2);
+        if (segment != 0) continue;
+        memcpy(&ecam.base, p + off, 8);
+        ecam.start_bus = p[off + 10];
+        ecam.end_bus = p[off + 11];
+        return;
+    }
+}
+
+// Without an MCFG (QEMU's microvm has none), a PCIe host bridge in the DSDT still names its
+// ECAM base in _CBA (ACPI 6.4, 6.5.6), either Name(_CBA, <int>) or, as QEMU writes it,
+// Method(_CBA) { Return (<int>) }: after the name, an optional method-flags byte and ReturnOp,
+// then an integer with a DWord/QWord prefix (20.2.3). The bus range is taken to start at 0.
+void find_cba(const Header* dsdt) {
+    auto* aml = reinterpret_cast<const uint8_t*>(dsdt);
+    const uint8_t* end = aml + dsdt->length;
+    for (const uint8_t* p = aml + sizeof(Header); p + 15 < end; ++p) {
+        if (memcmp(p, "_CBA", 4) != 0) continue;
+        const uint8_t* q = p + 4;
+        if (q[1] == kAmlReturnOp) q += 2;  // method flags, ReturnOp
+        size_t len = q[0] == kAmlDWordPrefix ? 4 : q[0] == kAmlQWordPrefix ? 8 : 0;
+        if (!len) continue;
+        memcpy(&ecam.base, q + 1, len);
+        ecam.start_bus = 0;
+        ecam.end_bus = 255;
+        return;
+    }
+}
+
 // Name(_S5, Package(){a, b, ...}): NameOp "_S5_" PackageOp PkgLength NumElements a b.
 uint8_t aml_small_int(const uint8_t*& p, const uint8_t* end) {
     if (p >= end) return 0;
@@ -152,6 +189,7 @@ bool find_s5(const Header* dsdt) {
 }  // namespace
 
 const InterruptInfo& interrupts() { return interrupt_info; }
+const PciEcam& pci_ecam() { return ecam; }
 
 bool init(uint64_t rsdp_paddr) {
     for (uint8_t irq = 0; irq < 16; ++irq) interrupt_info.isa[irq] = {irq, false, false};
@@ -162,6 +200,7 @@ bool init(uint64_t rsdp_paddr) {
     }
     const Rsdp& rsdp = *reinterpret_cast<const Rsdp*>(map(rsdp_paddr, sizeof(Rsdp)));
     if (const Header* madt = find_table(rsdp, "APIC")) parse_madt(madt);
+    if (const Header* mcfg = find_table(rsdp, "MCFG")) parse_mcfg(mcfg);
     const Header* fadt = find_table(rsdp, "FACP");
     if (!fadt) {
         printk(KERN_INFO "acpi: no FADT\n");
@@ -184,6 +223,7 @@ bool init(uint64_t rsdp_paddr) {
     hw_reduced = field32(kFadtFlags) & kFadtHwReduced;
     if (kFadtSleepControl + sizeof(Gas) <= fadt->length) memcpy(&sleep_control, f + kFadtSleepControl, sizeof(Gas));
     const Header* dsdt = table(dsdt_at);
+    if (dsdt && !ecam.base) find_cba(dsdt);
     if (!dsdt || !find_s5(dsdt)) {
         printk(KERN_INFO "acpi: no \\_S5 in the DSDT\n");
         return false;

@@ -1,4 +1,5 @@
-// Just enough ACPI to route interrupts (the MADT) and to power the machine off when QEMU's
+// Just enough ACPI to route interrupts (the MADT), find PCIe configuration space (the MCFG)
+// and to power the machine off when QEMU's
 // isa-debug-exit is absent: find the RSDP, the FADT and the \_S5 sleep type in the DSDT,
 // then enter S5 through PM1a/PM1b control (ACPI 6.4, 4.8.3.2 and 7.4.2) or, on
 // hardware-reduced platforms such as QEMU's microvm, the sleep control register (ACPI 6.4,
@@ -20,6 +21,14 @@ struct InterruptInfo {
     } isa[16] = {};
 };
 const InterruptInfo& interrupts();
+
+// The PCI Express configuration window from the MCFG (PCI Firmware spec 3.2, 4.1.2),
+// segment 0 only, else from a _CBA name in the DSDT; base 0 when there is none.
+struct PciEcam {
+    uint64_t base = 0;
+    uint8_t start_bus = 0, end_bus = 0;
+};
+const PciEcam& pci_ecam();
 
 // Reads the tables once (after paging_init). rsdp_paddr: from the boot loader, 0 to search
 // the BIOS area. False when there is no usable FADT/\_S5.

@@ -181,8 +181,9 @@ extern "C" [[noreturn]] void kernel_entry() {
     if (!(constructor_probe.stamp & 1)) panic("boot: global constructors did not run");
     printk(KERN_INFO "boot: %d global constructors run\n", constructors);
     init_time(tsc_at_kmain);
-    pci::init(low_ram_top());
     acpi::init(boot_info.rsdp_paddr);
+    const acpi::PciEcam& ecam = acpi::pci_ecam();
+    pci::init(low_ram_top(), ecam.base, ecam.start_bus, ecam.end_bus);
     init_interrupts();
     // What the 100 ms launch target will be measured against, until there is an app to start.
     uint64_t now = cpu::rdtsc();

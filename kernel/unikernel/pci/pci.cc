@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
+#include "mm/page_table.h"
 
 namespace pollux::pci {
 namespace {
@@ -39,6 +40,23 @@ size_t count = 0;
 uint64_t memory_window_start = kMemoryWindowStart;
 uint64_t next_memory = kMemoryWindowStart;
 uint32_t next_io = kIoWindowStart;
+
+// ECAM: 4 KiB of configuration space per function, 1 MiB per bus, mapped a bus at a time on
+// first use (mapping all 256 MiB up front would cost 512 KiB of page tables).
+uint64_t ecam_base = 0;
+uint8_t ecam_start_bus = 0, ecam_end_bus = 0;
+uint64_t ecam_mapped[4];  // one bit per bus
+
+volatile uint32_t* ecam_register(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t offset) {
+    if (bus < ecam_start_bus || bus > ecam_end_bus) return nullptr;
+    uint64_t bus_base = ecam_base + (uint64_t(bus - ecam_start_bus) << 20);
+    if (!(ecam_mapped[bus / 64] >> (bus % 64) & 1)) {
+        mm::map_mmio(bus_base, 1 << 20);
+        ecam_mapped[bus / 64] |= 1ull << (bus % 64);
+    }
+    uint64_t at = bus_base + (uint64_t(dev) << 15 | uint64_t(fn) << 12 | (offset & 0xfc));
+    return static_cast<volatile uint32_t*>(mm::map_mmio(at, 4));  // already mapped: just the address
+}
 
 uint32_t address(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t offset) {
     return kConfigEnable | uint32_t(bus) << 16 | uint32_t(dev) << 11 | uint32_t(fn) << 8 | (offset & 0xfc);
@@ -170,27 +188,42 @@ void scan_bus(uint8_t bus, int depth) {
 }  // namespace
 
 uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset) {
+    if (ecam_base) {
+        volatile uint32_t* r = ecam_register(bus, device, function, offset);
+        return r ? *r : 0xffffffff;
+    }
     cpu::outl(kConfigAddress, address(bus, device, function, offset));
     return cpu::inl(kConfigData);
 }
 
 void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value) {
+    if (ecam_base) {
+        if (volatile uint32_t* r = ecam_register(bus, device, function, offset)) *r = value;
+        return;
+    }
     cpu::outl(kConfigAddress, address(bus, device, function, offset));
     cpu::outl(kConfigData, value);
 }
 
-size_t init(uint64_t low_ram_top) {
+size_t init(uint64_t low_ram_top, uint64_t ecam, uint8_t ecam_start, uint8_t ecam_end) {
     if (low_ram_top > memory_window_start) memory_window_start = align_up(low_ram_top, kWindowAlign);
     next_memory = memory_window_start;
     next_io = kIoWindowStart;
     // Mechanism #1 present: the address register reads back what was written (PCI 3.0, 3.2.2.3.2).
     cpu::outl(kConfigAddress, kConfigEnable);
-    if (cpu::inl(kConfigAddress) != kConfigEnable) {
-        printk(KERN_INFO "pci: no configuration space at 0xcf8 (no PCI on this machine)\n");
+    if (cpu::inl(kConfigAddress) == kConfigEnable) {
+        printk(KERN_INFO "pci: configuration space through ports 0xcf8/0xcfc\n");
+    } else if (ecam) {
+        ecam_base = ecam;
+        ecam_start_bus = ecam_start;
+        ecam_end_bus = ecam_end;
+        printk(KERN_INFO "pci: configuration space through ECAM at %#lx (buses %u-%u)\n", ecam, ecam_start, ecam_end);
+    } else {
+        printk(KERN_INFO "pci: no configuration space at 0xcf8 and no MCFG (no PCI on this machine)\n");
         return 0;
     }
     count = 0;
-    scan_bus(0, 0);
+    scan_bus(ecam_base ? ecam_start_bus : 0, 0);
     for (size_t i = 0; i < count; ++i)
         for (const Bar& bar : functions[i].bars)
             if (bar.size && bar.address) reserve_above(bar);

@@ -1,13 +1,14 @@
 // PCI enumeration through configuration mechanism #1 (ports 0xcf8/0xcfc; PCI Local Bus spec
-// 3.0, 3.2.2.3.2): walks bus 0 and every bus behind a PCI-to-PCI bridge, records functions
+// 3.0, 3.2.2.3.2) or, where there are no such ports (microvm with pcie=on), the PCIe ECAM
+// window the MCFG names (PCIe base spec 7.2.2): walks bus 0 and every bus behind a PCI-to-PCI bridge, records functions
 // and sizes their BARs, and gives an address to every BAR the firmware left at 0 (qboot and
 // microvm's firmware assign none; SeaBIOS does). Drivers (virtio-net, later) look devices up
 // here.
 //
 // Interrupts: MSI is programmed here (tested with QEMU's edu device); MSI-X is only detected
 // (its table lives in a BAR and belongs with the virtio driver that will use it).
-// Not yet: PCIe ECAM (microvm's pcie=on has no port I/O mechanism), bridge windows for BARs
-// behind a bridge the firmware did not program.
+// Not yet: bridge windows for BARs behind a bridge the firmware did not program; segments
+// other than 0.
 #pragma once
 
 #include <cstddef>
@@ -36,9 +37,10 @@ struct Function {
 };
 
 // Enumerates and prints one line per function and per BAR; returns the function count
-// (0 when the machine has no port-I/O configuration space, e.g. microvm). low_ram_top: the
-// end of RAM below 4 GiB, which BARs we assign must stay above.
-size_t init(uint64_t low_ram_top);
+// (0 when the machine has no configuration space, e.g. microvm without pcie=on). low_ram_top:
+// the end of RAM below 4 GiB, which BARs we assign must stay above. ecam_*: from the MCFG
+// (base 0: none), used only when the 0xcf8 ports are absent.
+size_t init(uint64_t low_ram_top, uint64_t ecam_base, uint8_t ecam_start_bus, uint8_t ecam_end_bus);
 size_t function_count();
 const Function* function(size_t i);
 
