@@ -29,6 +29,8 @@
 #define CR4_PAE (1 << 5)
 #define CR4_OSFXSR (1 << 9)
 #define CR4_OSXMMEXCPT (1 << 10)
+#define CPUID_EXT_LM (1 << 29)  // CPUID.80000001H:EDX.LM
+#define COM1 0x3f8
 #define PTE_PRESENT_WRITABLE 0x3
 #define PDE_2M_PRESENT_WRITABLE 0x83
 
@@ -102,6 +104,16 @@ boot32_common:
     mov %ebp, PHYS(boot_protocol)
     mov $PHYS(boot_stack_top), %esp
 
+    // A CPU without long mode would triple-fault below and reset without a word: say why.
+    mov $0x80000000, %eax
+    cpuid
+    cmp $0x80000001, %eax
+    jb no_long_mode
+    mov $0x80000001, %eax
+    cpuid
+    test $CPUID_EXT_LM, %edx
+    jz no_long_mode
+
     // Early tables: the first 1 GiB in 2 MiB pages, both identity-mapped (we run there until
     // the jump) and at KERNEL_VMA (PML4[511], PDPT[510]). Replaced in mm/page_table.cc.
     movl $(PHYS(boot_pdpt_low) + PTE_PRESENT_WRITABLE), PHYS(boot_pml4)
@@ -131,6 +143,19 @@ boot32_common:
     mov %eax, %cr0
     lgdt PHYS(boot_gdt_ptr)
     ljmp $0x08, $PHYS(boot64_low)
+
+no_long_mode:
+    mov $PHYS(no_long_mode_message), %esi
+1:  movb (%esi), %al
+    test %al, %al
+    jz 2f
+    mov $COM1, %dx
+    outb %al, %dx
+    inc %esi
+    jmp 1b
+2:  cli
+    hlt
+    jmp 2b
 
     .code64
 boot64_low:
@@ -170,6 +195,8 @@ boot_gdt_end:
 boot_gdt_ptr:
     .short boot_gdt_end - boot_gdt - 1
     .long PHYS(boot_gdt)
+no_long_mode_message:
+    .asciz "Pollux: this CPU has no 64-bit long mode; stopping.\r\n"
 
     .section .bss
     .balign 4096
