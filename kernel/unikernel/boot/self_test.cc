@@ -8,6 +8,7 @@
 #include "mm/direct_map.h"
 #include "panic/panic.h"
 #include "pci/edu_probe.h"
+#include "pci/virtio_rng_probe.h"
 
 namespace pollux {
 namespace {
@@ -71,6 +72,7 @@ bool run_self_test(const char* what) {
     if (strncmp(what, "exit:", 5) == 0 && parse_status(what + 5, status)) machine_exit(status);
     if (strcmp(what, "selfcheck") == 0) machine_exit(run_self_check() ? kSelfCheckFailedStatus : 0);
     if (strcmp(what, "msi") == 0) machine_exit(pci::edu_msi_probe() ? 0 : kMsiFailedStatus);
+    if (strcmp(what, "msix") == 0) machine_exit(pci::virtio_rng_msix_probe() ? 0 : kMsiFailedStatus);
     if (strcmp(what, "pf") == 0) self_test_page_fault();
     if (strcmp(what, "ud") == 0) self_test_invalid_opcode();
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);

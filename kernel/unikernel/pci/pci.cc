@@ -21,6 +21,9 @@ constexpr uint32_t kStatusCapabilityList = 1u << 20;  // status (upper half of 0
 // Capability IDs (PCI 3.0 appendix H) and the MSI/MSI-X layouts (6.8.1, PCI 3.0 ECN MSI-X 6.8.2).
 constexpr uint8_t kCapMsi = 0x05, kCapMsix = 0x11;
 constexpr uint32_t kMsiEnable = 1u << 16, kMsi64Bit = 1u << 23, kMsiMultipleEnableMask = 7u << 20;
+constexpr uint32_t kMsixEnable = 1u << 31, kMsixFunctionMask = 1u << 30;  // message control, as the dword's top half
+constexpr uint32_t kMsixBirMask = 7;
+constexpr size_t kMsixEntrySize = 16;  // address low, address high, data, vector control
 // The LAPIC's MSI window (SDM Vol. 3A 11.11.1): 0xfee00000 | destination APIC ID << 12.
 constexpr uint32_t kMsiAddressBase = 0xfee00000;
 constexpr uint8_t kHeaderMultiFunction = 0x80, kHeaderTypeMask = 0x7f, kHeaderBridge = 0x01;
@@ -270,6 +273,26 @@ bool enable_msi(const Function& f, uint8_t vector) {
     uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
     // An MSI is a memory write by the device: without bus mastering it goes nowhere.
     config_write32(f.bus, f.device, f.function, kRegCommand, (command & 0xffff) | kCommandIntxDisable | kCommandBusMaster);
+    return true;
+}
+
+bool enable_msix(const Function& f, uint16_t entry, uint8_t vector) {
+    if (!f.msix_cap || entry >= f.msix_table_size) return false;
+    uint8_t cap = f.msix_cap;
+    uint32_t table = config_read32(f.bus, f.device, f.function, uint8_t(cap + 4));
+    const Bar& bar = f.bars[table & kMsixBirMask];
+    if (!bar.address || bar.io) return false;
+    uint64_t at = bar.address + (table & ~kMsixBirMask) + uint64_t(entry) * kMsixEntrySize;
+    auto* e = static_cast<volatile uint32_t*>(mm::map_mmio(at, kMsixEntrySize));
+    e[0] = kMsiAddressBase | lapic::id() << 12;
+    e[1] = 0;
+    e[2] = vector;  // fixed delivery, edge
+    e[3] = 0;       // unmasked
+    uint32_t control = config_read32(f.bus, f.device, f.function, cap);
+    config_write32(f.bus, f.device, f.function, cap, (control | kMsixEnable) & ~kMsixFunctionMask);
+    uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
+    config_write32(f.bus, f.device, f.function, kRegCommand,
+                   (command & 0xffff) | kCommandIntxDisable | kCommandBusMaster | kCommandMemory);
     return true;
 }
 

@@ -5,8 +5,8 @@
 // microvm's firmware assign none; SeaBIOS does). Drivers (virtio-net, later) look devices up
 // here.
 //
-// Interrupts: MSI is programmed here (tested with QEMU's edu device); MSI-X is only detected
-// (its table lives in a BAR and belongs with the virtio driver that will use it).
+// Interrupts: MSI and MSI-X are programmed here (tested with QEMU's edu device and a
+// virtio-rng queue).
 // Not yet: bridge windows for BARs behind a bridge the firmware did not program; segments
 // other than 0.
 #pragma once
@@ -47,6 +47,10 @@ const Function* function(size_t i);
 // Points the function's MSI at `vector` on the boot CPU (one message, edge, fixed delivery)
 // and turns legacy INTx off and bus mastering on. False without an MSI capability.
 bool enable_msi(const Function& f, uint8_t vector);
+
+// Points MSI-X table entry `entry` at `vector` on the boot CPU, unmasks it, and turns MSI-X
+// on (INTx off, bus mastering on). The table's BAR must be assigned. False without MSI-X.
+bool enable_msix(const Function& f, uint16_t entry, uint8_t vector);
 
 uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);
