@@ -9,7 +9,7 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
 
 }  // namespace
 
-bool Cmdline::get(const char* key, char* out, size_t out_size) const {
+bool Cmdline::find(const char* key, const char*& value, size_t& value_len) const {
     size_t key_len = strlen(key);
     bool found = false;
     for (const char* p = text_; *p;) {
@@ -20,23 +20,31 @@ bool Cmdline::get(const char* key, char* out, size_t out_size) const {
         if (len == 2 && start[0] == '-' && start[1] == '-') break;
         if (len < key_len || strncmp(start, key, key_len) != 0) continue;
         if (len == key_len) {
-            if (out_size == 0) return false;
-            out[0] = '\0';
+            value = start + len;
+            value_len = 0;
             found = true;
         } else if (start[key_len] == '=') {
-            size_t value_len = len - key_len - 1;
-            if (value_len + 1 > out_size) return false;
-            memcpy(out, start + key_len + 1, value_len);
-            out[value_len] = '\0';
+            value = start + key_len + 1;
+            value_len = len - key_len - 1;
             found = true;
         }
     }
     return found;
 }
 
+bool Cmdline::get(const char* key, char* out, size_t out_size) const {
+    const char* value;
+    size_t len;
+    if (!find(key, value, len) || len + 1 > out_size) return false;
+    memcpy(out, value, len);
+    out[len] = '\0';
+    return true;
+}
+
 bool Cmdline::has(const char* key) const {
-    char ignored[128];
-    return get(key, ignored, sizeof ignored);
+    const char* value;
+    size_t len;
+    return find(key, value, len);
 }
 
 const char* Cmdline::app_args() const {

@@ -18,6 +18,9 @@ public:
     const char* app_args() const;
 
 private:
+    // The last `key` or `key=value` before `--`: value points into the text, not terminated.
+    bool find(const char* key, const char*& value, size_t& value_len) const;
+
     const char* text_;
 };
 

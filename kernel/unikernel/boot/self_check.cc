@@ -61,6 +61,8 @@ void check_cmdline() {
     CHECK(strcmp(c.app_args(), "app --flag loglevel=1") == 0);
     CHECK(!c.get("loglevel", v, 1));  // does not fit
     CHECK(strcmp(Cmdline("a=1").app_args(), "") == 0);
+    CHECK(Cmdline("long=0123456789012345678901234567890123456789012345678901234567890123456789"
+                  "0123456789012345678901234567890123456789012345678901234567890123456789").has("long"));
 }
 
 void check_strings() {
