@@ -1,0 +1,66 @@
+#include "arch/x86_64/idt.h"
+
+#include "arch/x86_64/gdt.h"
+#include "console/printk.h"
+#include "panic/panic.h"
+
+extern "C" char isr_stubs[];
+
+namespace pollux::idt {
+namespace {
+
+// SDM Vol. 3A 6.14.1, figure 6-8: a 64-bit interrupt gate.
+struct __attribute__((packed)) Gate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+};
+static_assert(sizeof(Gate) == 16);
+
+struct __attribute__((packed)) IdtPointer {
+    uint16_t limit;
+    uint64_t base;
+};
+
+constexpr uint8_t kInterruptGateDpl0 = 0x8e;  // P=1, DPL=0, type 0xE: interrupts stay off inside
+constexpr uint8_t kVectorNmi = 2, kVectorDoubleFault = 8, kVectorMachineCheck = 18;
+constexpr int kExceptionCount = 32;
+
+alignas(16) Gate idt[256];
+Handler handlers[256];
+
+}  // namespace
+
+void init() {
+    for (int v = 0; v < 256; ++v) {
+        uint64_t stub = uint64_t(isr_stubs) + 16 * uint64_t(v);
+        uint8_t ist = v == kVectorDoubleFault    ? gdt::kIstDoubleFault
+                      : v == kVectorNmi          ? gdt::kIstNmi
+                      : v == kVectorMachineCheck ? gdt::kIstMachineCheck
+                                                 : 0;
+        idt[v] = Gate{uint16_t(stub), gdt::kKernelCode, ist, kInterruptGateDpl0, uint16_t(stub >> 16),
+                      uint32_t(stub >> 32), 0};
+    }
+    IdtPointer ptr{sizeof idt - 1, uint64_t(idt)};
+    asm volatile("lidt %0" ::"m"(ptr));
+}
+
+void set_handler(uint8_t vector, Handler handler) { handlers[vector] = handler; }
+
+}  // namespace pollux::idt
+
+extern "C" void interrupt_dispatch(pollux::InterruptFrame* frame) {
+    using namespace pollux;
+    uint64_t v = frame->vector;
+    if (v < idt::kExceptionCount) exception_panic(*frame);  // does not return
+    if (idt::handlers[v]) {
+        idt::handlers[v](*frame);
+        return;
+    }
+    if (v == idt::kVectorSpurious) return;  // SDM Vol. 3A 11.9: no EOI for a spurious interrupt
+    printk("interrupt: unexpected vector %lu, ignored\n", v);
+}

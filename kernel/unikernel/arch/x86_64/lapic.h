@@ -1,0 +1,19 @@
+// The local APIC (xAPIC, MMIO) and its timer, in one-shot mode. SDM Vol. 3A chapter 11.
+// QEMU's TCG has no TSC-deadline mode and no x2APIC in 7.2, so neither is used yet.
+#pragma once
+
+#include <cstdint>
+
+namespace pollux::lapic {
+
+// Maps and enables the LAPIC, masks the legacy 8259 PICs, measures the timer against the TSC
+// (tsc::init() first). False if the CPU has no APIC.
+bool init();
+uint64_t timer_hz();
+// Arms the timer to raise idt::kVectorLapicTimer once, ns from now.
+void timer_oneshot(uint64_t ns);
+uint64_t timer_interrupts();
+uint32_t id();  // this CPU's APIC ID (SDM table 11-1, bits 24-31 of register 0x20)
+void eoi();
+
+}  // namespace pollux::lapic

@@ -1,0 +1,27 @@
+// The kernel command line: space-separated `key=value` (or bare `key`) options, then, after a
+// lone `--`, the application's argv (for the ELF loader, later).
+#pragma once
+
+#include <cstddef>
+
+namespace pollux {
+
+class Cmdline {
+public:
+    explicit Cmdline(const char* text) : text_(text) {}
+
+    // Copies the value of `key=value` (empty for a bare `key`) into out; false if absent or
+    // if it does not fit. Only the kernel's part (before `--`) is searched; the last one wins.
+    bool get(const char* key, char* out, size_t out_size) const;
+    bool has(const char* key) const;
+    // Whatever follows ` -- ` (empty string if nothing does).
+    const char* app_args() const;
+
+private:
+    // The last `key` or `key=value` before `--`: value points into the text, not terminated.
+    bool find(const char* key, const char*& value, size_t& value_len) const;
+
+    const char* text_;
+};
+
+}  // namespace pollux

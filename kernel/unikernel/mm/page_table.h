@@ -1,0 +1,36 @@
+// The kernel's page tables, built once by paging_init() to replace boot.S's:
+//   PML4[256..]  direct map of all RAM, RW + NX (2 MiB pages where aligned; the alias of the
+//                kernel's text and rodata read-only), and MMIO mapped on demand at the same
+//                offset, uncached;
+//   PML4[511]    the kernel image in 4 KiB pages: text RX, rodata R+NX, data/bss RW+NX,
+//                the guard page under every stack left unmapped;
+//   PML4[0..255] empty: the lower half belongs to the application.
+// No page is both writable and executable (W^X). Intel SDM Vol. 3A 4.5 (4-level paging).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "boot/boot_info.h"
+
+namespace pollux::mm {
+
+// Page-table entry bits (SDM Vol. 3A 4.5, tables 4-14 to 4-20).
+constexpr uint64_t kPtePresent = 1ull << 0;
+constexpr uint64_t kPteWritable = 1ull << 1;
+constexpr uint64_t kPteUser = 1ull << 2;
+constexpr uint64_t kPteWriteThrough = 1ull << 3;
+constexpr uint64_t kPteCacheDisable = 1ull << 4;
+constexpr uint64_t kPteHuge = 1ull << 7;
+constexpr uint64_t kPteGlobal = 1ull << 8;
+constexpr uint64_t kPteNoExecute = 1ull << 63;
+
+// Builds and loads the kernel's tables; the frame allocator must be up. Panics on failure.
+void paging_init(const BootInfo& info);
+// Maps [paddr, paddr + size) uncached into the direct map and returns its virtual address.
+volatile void* map_mmio(uint64_t paddr, size_t size);
+// True when va is mapped in the current tables (walks them; for diagnostics).
+bool is_mapped(uint64_t va);
+bool nx_enabled();
+
+}  // namespace pollux::mm
