@@ -92,6 +92,7 @@ kstd::Result<void> sol_socket_set(SockOpts& o, int name, const void* val, unsign
     case abi::kSO_SNDBUF: {
         int64_t b = x < 0 ? 0 : (x > kRmemMax ? kRmemMax : x);
         o.sndbuf = static_cast<int>(b * 2 > kSockMinSndbuf ? b * 2 : kSockMinSndbuf);
+        o.sndbuf_locked = true;
         return {};
     }
     case abi::kSO_RCVLOWAT:

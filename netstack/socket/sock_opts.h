@@ -19,6 +19,7 @@ struct SockOpts {
     abi::Linger linger{0, 0};
     int rcvbuf = 0;  // as getsockopt reports it (Linux doubles what setsockopt asked)
     int sndbuf = 0;
+    bool sndbuf_locked = false;  // the user set SO_SNDBUF (Linux's SOCK_SNDBUF_LOCK): TCP honours it
     uint64_t rcvtimeo_ns = 0;  // 0: block forever
     uint64_t sndtimeo_ns = 0;
     unsigned busy_poll_usecs = 0;

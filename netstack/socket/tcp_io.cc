@@ -127,7 +127,7 @@ kstd::Result<size_t> TcpSocket::sendmsg(IoIter& from, int flags, const SockAddr*
             } else {
                 bool queued_any = false;
                 while (sent < size) {
-                    u32_t room = pcb_->snd_buf;
+                    u32_t room = send_room();
                     if (room == 0 || tcp_sndqueuelen(pcb_) + 4 >= TCP_SND_QUEUELEN) break;
                     void* ptr = nullptr;
                     size_t n = from.peek(room < 0xffff ? room : 0xffff, &ptr);

@@ -2,6 +2,7 @@
 // listen, accept, connect, getsockname/getpeername, close).
 #include "tcp_socket.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -77,11 +78,22 @@ kstd::Result<FileRef> TcpSocket::create(int family, int flags) {
 
 // --- the published mask --------------------------------------------------------------------
 
+// What the send queue may still take: lwIP's free space, capped by SO_SNDBUF when the user set
+// it (Linux's SOCK_SNDBUF_LOCK). Unset, Linux autotunes up to tcp_wmem[2]; lwIP's fixed
+// TCP_SND_BUF plays that part.
+tcpwnd_size_t TcpSocket::send_room() const {
+    tcpwnd_size_t free_space = pcb_->snd_buf;
+    if (!opts_.sndbuf_locked) return free_space;
+    tcpwnd_size_t queued = TCP_SND_BUF - free_space;
+    auto limit = static_cast<tcpwnd_size_t>(opts_.sndbuf);
+    return queued >= limit ? 0 : std::min<tcpwnd_size_t>(limit - queued, free_space);
+}
+
 // sk_stream_is_writeable(): free space of at least half what is queued, and room in the queue.
 bool TcpSocket::writable() const {
     if (pcb_ == nullptr) return true;
-    tcpwnd_size_t free_space = pcb_->snd_buf;
-    tcpwnd_size_t queued = TCP_SND_BUF - free_space;
+    tcpwnd_size_t free_space = send_room();
+    tcpwnd_size_t queued = TCP_SND_BUF - pcb_->snd_buf;
     return free_space >= queued / 2 && free_space > 0 && tcp_sndqueuelen(pcb_) + 4 < TCP_SND_QUEUELEN;
 }
 

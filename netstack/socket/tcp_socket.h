@@ -66,6 +66,7 @@ private:
 
     tcp_state state() const REQUIRES(stack_lock) { return pcb_ != nullptr ? pcb_->state : CLOSED; }
     bool writable() const REQUIRES(stack_lock);
+    tcpwnd_size_t send_room() const REQUIRES(stack_lock);
     PollMask compute_mask() const REQUIRES(stack_lock);
     // Publishes the mask for poll(); call after every change of state.
     void refresh() REQUIRES(stack_lock);

@@ -11,7 +11,12 @@
 #include "harness.h"
 
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <vector>
 
 using namespace conf;
 
@@ -260,4 +265,36 @@ SCENARIO(sockopt_on_non_socket_enotsock_and_bad_fd_ebadf)
     CHECK_ERR(setsockopt(p.a, SOL_SOCKET, SO_REUSEADDR, &v, sizeof v), ENOTSOCK);
     CHECK_ERR(getsockopt(-1, SOL_SOCKET, SO_TYPE, &v, &len), EBADF);
     CHECK_ERR(setsockopt(-1, SOL_SOCKET, SO_REUSEADDR, &v, sizeof v), EBADF);
+}
+
+// A send buffer the user sized bounds what waits in the send queue: a writer that outruns a
+// reader that never reads gets EAGAIN with about SO_SNDBUF's value queued (SIOCOUTQ), not the
+// stack's own maximum (net/core/sock.c SOCK_SNDBUF_LOCK, sk_stream_memory_free()).
+SCENARIO(tcp_so_sndbuf_bounds_the_send_queue)
+{
+    int c = -1, s = -1;
+    REQUIRE(tcp_connected_pair(AF_INET, &c, &s, SOCK_NONBLOCK));
+    ufd client(c), server(s);
+    CHECK_EQ(set_int_opt(client, SOL_SOCKET, SO_SNDBUF, 16384), 0);
+    int limit = get_int_opt(client, SOL_SOCKET, SO_SNDBUF);
+    CHECK_EQ(limit, 32768);
+    std::vector<char> chunk(4096, 'x');
+    size_t total = 0;
+    long r = 0;
+    // Until the reader's window is full (Linux grows it up to tcp_rmem[2]): EAGAIN that a pause
+    // for ACKs does not cure. 64 MiB and 2 000 pauses bound the loop.
+    for (int pauses = 0; total < (64u << 20) && pauses < 2000; ++pauses) {
+        while ((r = write(client, chunk.data(), chunk.size())) > 0) total += static_cast<size_t>(r);
+        CHECK_ERR(r, EAGAIN);
+        usleep(2000);
+        if ((r = write(client, chunk.data(), chunk.size())) <= 0) break;
+        total += static_cast<size_t>(r);
+    }
+    CHECK_ERR(r, EAGAIN);
+    int outq = -1;
+    CHECK_EQ(ioctl(client, SIOCOUTQ, &outq), 0);
+    CHECK_GT(outq, 0);
+    // Linux checks the limit before it queues a segment of up to 64 KiB (a GSO skb), so the
+    // queue may end one such segment beyond it; without the limit it would hold megabytes.
+    CHECK_LE(outq, limit + 65536);
 }
