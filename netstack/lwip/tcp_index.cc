@@ -57,6 +57,11 @@ struct Table {
 };
 Table table;
 
+// Once, before the first hash: a key that changed later would move hashed pcbs.
+void seed_key() {
+    while (table.key == 0) platform::entropy(&table.key, sizeof(table.key));
+}
+
 size_t bucket_of(const ip_addr_t* lip, u16_t lport, const ip_addr_t* rip, u16_t rport) {
     return tuple_hash(table.key, lip, lport, rip, rport) & table.mask;
 }
@@ -95,7 +100,7 @@ void resize(size_t n) {
 
 void insert(tcp_pcb* pcb) {
     if (table.buckets == nullptr) {
-        platform::entropy(&table.key, sizeof(table.key));
+        seed_key();
         resize(min_buckets);
         if (table.buckets == nullptr) return;  // not indexed: tcp_index_check reports it
     }
@@ -232,5 +237,10 @@ tcp_pcb* tcp_index_find(const ip_addr_t* local_ip, u16_t local_port, const ip_ad
 }
 
 tcp_pcb* tcp_index_port_first(u16_t port) { return port_heads[port]; }
+
+u32_t tcp_index_flow_hash(const ip_addr_t* local_ip, u16_t local_port, const ip_addr_t* remote_ip, u16_t remote_port) {
+    seed_key();
+    return static_cast<u32_t>(tuple_hash(table.key, local_ip, local_port, remote_ip, remote_port) >> 32);
+}
 
 }  // extern "C"

@@ -99,9 +99,10 @@ void sockaddr_from(const ip_addr_t& ip, uint16_t port, int family, SockAddr& out
     out.len = sizeof(in6);
 }
 
-bool port_has_listener(const ip_addr_t& ip, uint16_t port) {
+bool port_has_listener(const ip_addr_t& ip, uint16_t port, bool reuseport) {
     for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
         if (l->local_port != port) continue;
+        if (reuseport && ip_get_option(l, SOF_REUSEPORT)) continue;  // the same SO_REUSEPORT group
         if (ip_addr_isany(&l->local_ip) || ip_addr_isany(&ip) || ip_addr_cmp(&l->local_ip, &ip)) return true;
     }
     return false;

@@ -11,7 +11,7 @@ namespace pollux::net {
 
 struct SockOpts {
     bool reuseaddr = false;
-    bool reuseport = false;  // accepted and reported; lwIP has no SO_REUSEPORT balancing
+    bool reuseport = false;  // TCP listeners of one group share their port (lwIP patch 0006)
     bool keepalive = false;
     bool broadcast = false;
     bool nodelay = false;

@@ -278,6 +278,8 @@ void TcpSocket::apply_options() {
     if (pcb_ == nullptr) return;
     if (opts_.reuseaddr) ip_set_option(pcb_, SOF_REUSEADDR);
     else ip_reset_option(pcb_, SOF_REUSEADDR);
+    if (opts_.reuseport) ip_set_option(pcb_, SOF_REUSEPORT);
+    else ip_reset_option(pcb_, SOF_REUSEPORT);
     if (pcb_->state == LISTEN) return;  // a listen PCB has no more than that
     if (opts_.keepalive) ip_set_option(pcb_, SOF_KEEPALIVE);
     else ip_reset_option(pcb_, SOF_KEEPALIVE);
@@ -326,7 +328,7 @@ kstd::Result<void> TcpSocket::bind(const SockAddr& addr) {
     // An AF_INET6 socket bound to :: takes IPv4 as well, unless IPV6_V6ONLY.
     if (family_ == abi::kAF_INET6 && !opts_.v6only && IP_IS_V6_VAL(ip) && ip_addr_isany(&ip))
         ip = *IP_ANY_TYPE;
-    if (ep.value().port != 0 && port_has_listener(ip, ep.value().port)) return kstd::err(EADDRINUSE);
+    if (ep.value().port != 0 && port_has_listener(ip, ep.value().port, opts_.reuseport)) return kstd::err(EADDRINUSE);
     err_t e = tcp_bind(pcb_, &ip, ep.value().port);
     if (e != ERR_OK) return kstd::err(e == ERR_USE ? EADDRINUSE : errno_from_lwip(e));
     bound_ = true;

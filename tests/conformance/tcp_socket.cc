@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <vector>
+
 using namespace conf;
 
 namespace {
@@ -278,4 +280,49 @@ SCENARIO(inet_listen_and_accept_on_udp_eopnotsupp)
     ufd u(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
     CHECK_ERR(listen(u, 4), EOPNOTSUPP);
     CHECK_ERR(accept(u, nullptr, nullptr), EOPNOTSUPP);
+}
+
+// SO_REUSEPORT: listeners that all set it share one address and port, and the connections to it
+// are spread over them (by a hash of each connection's addresses, so with 32 connections each
+// of two listeners gets some: all on one would happen once in 2^31); a socket without the
+// option still cannot bind there. Follows net/core/sock_reuseport.c and inet_csk_bind_conflict().
+SCENARIO(tcp_reuseport_listeners_share_connections)
+{
+    auto reuseport_listener = [](uint16_t port) {
+        int fd = CHECK_OK(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        CHECK_EQ(set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1), 0);
+        sockaddr_in sin = inet_sockaddr(port);
+        CHECK_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+        CHECK_EQ(listen(fd, 64), 0);
+        return fd;
+    };
+    ufd a(reuseport_listener(0));
+    sockaddr_in got{};
+    socklen_t len = sizeof got;
+    CHECK_EQ(getsockname(a, reinterpret_cast<sockaddr*>(&got), &len), 0);
+    uint16_t port = ntohs(got.sin_port);
+    ufd b(reuseport_listener(port));
+
+    ufd outsider(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    sockaddr_in sin = inet_sockaddr(port);
+    CHECK_ERR(bind(outsider, reinterpret_cast<sockaddr*>(&sin), sizeof sin), EADDRINUSE);
+
+    constexpr int kConns = 32;
+    std::vector<ufd> clients;
+    for (int i = 0; i < kConns; ++i) clients.emplace_back(tcp_connect_to(AF_INET, port));
+    std::vector<ufd> accepted;
+    int from_a = 0, from_b = 0;
+    for (int rounds = 0; from_a + from_b < kConns && rounds < 400; ++rounds) {
+        for (int which = 0; which < 2; ++which) {
+            int fd;
+            while ((fd = accept4(which == 0 ? a.get() : b.get(), nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+                accepted.emplace_back(fd);
+                (which == 0 ? from_a : from_b) += 1;
+            }
+        }
+        if (from_a + from_b < kConns) usleep(5000);
+    }
+    CHECK_EQ(from_a + from_b, kConns);
+    CHECK_GE(from_a, 1);
+    CHECK_GE(from_b, 1);
 }

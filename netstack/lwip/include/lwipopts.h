@@ -97,6 +97,9 @@
 // A SYN beyond a TIME-WAIT connection's sequence space opens a new connection, as on Linux
 // (patch 0004): a server's TIME-WAITs never refuse a client that reuses its port.
 #define TCP_TIMEWAIT_SYN_REUSE 1
+// SO_REUSEPORT groups of listeners share their port's connections by a hash of the 4-tuple
+// (patch 0006), as on Linux: one listener per thread.
+#define LWIP_SO_REUSEPORT 1
 
 // Checksums are generated and checked in software unless the netif's device offloads them
 // (netif_set_checksum_ctrl per netif).
