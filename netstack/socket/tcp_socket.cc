@@ -137,8 +137,23 @@ int TcpSocket::take_error() {
     return e;
 }
 
+// sk_busy_loop(): with SO_BUSY_POLL, a blocking call spins the NAPI context the socket last
+// received on for up to that many microseconds before it sleeps, so a reply already on the
+// wire is taken without an interrupt and a wake-up.
+void TcpSocket::busy_loop(PollMask events) {
+    unsigned usecs = busy_poll_usecs_.load(std::memory_order_relaxed);
+    unsigned id = napi_id_.load(std::memory_order_relaxed);
+    if (usecs == 0 || id == 0) return;
+    unsigned budget = busy_poll_budget_.load(std::memory_order_relaxed);
+    uint64_t end = platform::monotonic_ns() + uint64_t{usecs} * 1000;
+    while ((mask_.load(std::memory_order_seq_cst) & events) == 0 && platform::monotonic_ns() < end) {
+        if (!stack_busy_poll(id, budget != 0 ? static_cast<int>(budget) : 8)) platform::cpu_relax();
+    }
+}
+
 int TcpSocket::wait_for(PollMask events, uint64_t timeout_ns, bool exclusive) {
     if ((events & abi::kEPOLLOUT) != 0) nospace_.store(true, std::memory_order_seq_cst);
+    busy_loop(events);
     uint64_t deadline = timeout_ns != 0 ? platform::monotonic_ns() + timeout_ns : 0;
     int r = wait_event(
         wq_, [&] { return (mask_.load(std::memory_order_seq_cst) & events) != 0; }, deadline, exclusive);
@@ -275,6 +290,8 @@ kstd::Result<void> TcpSocket::ensure_pcb() {
 }
 
 void TcpSocket::apply_options() {
+    busy_poll_usecs_.store(opts_.busy_poll_usecs, std::memory_order_relaxed);
+    busy_poll_budget_.store(opts_.busy_poll_budget, std::memory_order_relaxed);
     if (pcb_ == nullptr) return;
     if (opts_.reuseaddr) ip_set_option(pcb_, SOF_REUSEADDR);
     else ip_reset_option(pcb_, SOF_REUSEADDR);

@@ -5,8 +5,8 @@
 // Linux's keys (sock_def_readable, sk_stream_write_space, sock_def_wakeup), which is what puts
 // epitems on eventpoll ready lists. poll() only reads the published mask: no lock, no lwIP.
 //
-// Locking: every field is guarded by stack_lock except mask_, nospace_ and napi_id_ (atomics
-// read by poll) and wq_ (its own lock). Blocking calls sleep on wq_ with stack_lock released.
+// Locking: every field is guarded by stack_lock except mask_, nospace_, napi_id_ and the
+// busy-poll settings (atomics read by poll and by blocking calls) and wq_ (its own lock). Blocking calls sleep on wq_ with stack_lock released.
 //
 // Lifetime: the PCB points back at the socket through tcp_arg(); release() detaches it before
 // the socket goes. Connections not yet accepted are TcpSockets on the listener's accept queue,
@@ -83,6 +83,7 @@ private:
     // Sleeps until the published mask has one of `events`, the deadline (0: none) passes, or a
     // signal comes: 0, -EAGAIN, or -ERESTARTSYS / -EINTR as sock_intr_errno() picks.
     int wait_for(PollMask events, uint64_t timeout_ns, bool exclusive = false);
+    void busy_loop(PollMask events);
 
     const int family_;
     tcp_pcb* pcb_ GUARDED_BY(stack_lock) = nullptr;
@@ -114,6 +115,8 @@ private:
 
     std::atomic<PollMask> mask_{0};
     std::atomic<bool> nospace_{false};
+    // SO_BUSY_POLL and SO_BUSY_POLL_BUDGET, read by blocking calls without the stack lock.
+    std::atomic<unsigned> busy_poll_usecs_{0}, busy_poll_budget_{0};
     std::atomic<unsigned> napi_id_{0};
     WaitQueueHead wq_;
 };

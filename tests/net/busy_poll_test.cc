@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <thread>
 
 #include "eventpoll/busy_poll.h"
@@ -53,6 +54,43 @@ TEST(BusyPoll, EpollWaitSpinsTheSocketsNapiContext) {
     EXPECT_GT(after.rounds, before.rounds);
     EXPECT_GT(pollux::net::stack_counters().busy_poll_rounds, stack_before);
     EXPECT_EQ(pollux::sys_close(ep), 0);
+    EXPECT_EQ(pollux::sys_close(c), 0);
+    EXPECT_EQ(pollux::sys_close(s), 0);
+    EXPECT_EQ(pollux::sys_close(l), 0);
+}
+
+// SO_BUSY_POLL (sk_busy_loop): a blocking read on the socket spins its NAPI context before it
+// sleeps; without the option it does not.
+TEST(BusyPoll, SoBusyPollSpinsABlockingRead) {
+    nettest::setup_hosts();
+    sockaddr_in srv = nettest::addr4(0, 1, 0);
+    uint16_t port = 0;
+    int l = nettest::tcp_listener(reinterpret_cast<sockaddr*>(&srv), sizeof(srv), 4, &port);
+    srv.sin_port = htons(port);
+    int c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&srv), sizeof(srv));
+    int s = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, 0));
+    ASSERT_GE(s, 0);
+    int one = 1;
+    ASSERT_EQ(pollux::sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+    char b = 'x';
+    ASSERT_EQ(pollux::sys_write(s, &b, 1), 1);
+    ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);  // the client learns its NAPI id
+
+    auto rounds_for_reads = [&](int usecs) {
+        EXPECT_EQ(pollux::sys_setsockopt(c, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)), 0);
+        uint64_t before = pollux::net::stack_counters().busy_poll_rounds;
+        for (int i = 0; i < 10; ++i) {
+            std::thread server([&] {
+                std::this_thread::sleep_for(std::chrono::microseconds(300));
+                EXPECT_EQ(pollux::sys_write(s, &b, 1), 1);
+            });
+            EXPECT_EQ(pollux::sys_read(c, &b, 1), 1);
+            server.join();
+        }
+        return pollux::net::stack_counters().busy_poll_rounds - before;
+    };
+    EXPECT_GT(rounds_for_reads(5000), 0u);
+    EXPECT_EQ(rounds_for_reads(0), 0u);
     EXPECT_EQ(pollux::sys_close(c), 0);
     EXPECT_EQ(pollux::sys_close(s), 0);
     EXPECT_EQ(pollux::sys_close(l), 0);
