@@ -1,35 +1,17 @@
 #include "net/virtio_net_pci.h"
 
-#include <cstring>
 #include <new>
 
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
 #include "drivers/virtio/pci_modern.h"
-#include "mm/direct_map.h"
-#include "mm/heap.h"
+#include "net/kernel_dma.h"
 #include "mm/page_table.h"
 #include "pci/pci.h"
 
 namespace pollux::net {
 namespace {
-
-// The heap is one physically contiguous region of the direct map, so an allocation is
-// contiguous in physical memory too; the kernel image (static buffers, the boot stack) is
-// linked at kKernelVma + its physical address.
-class KernelDma final : public virtio::Dma {
-public:
-    void* alloc(size_t bytes, size_t align) override {
-        void* p = align > 16 ? mm::heap_alloc_aligned(bytes, align) : mm::heap_alloc(bytes);
-        if (p != nullptr) memset(p, 0, bytes);
-        return p;
-    }
-    uint64_t device_address(const void* p) override {
-        uint64_t va = reinterpret_cast<uint64_t>(p);
-        return va >= mm::kKernelVma ? va - mm::kKernelVma : va - mm::direct_map_offset;
-    }
-};
 
 class PciAccess final : public virtio::PciFunctionAccess {
 public:
@@ -47,7 +29,6 @@ private:
     const pci::Function& f_;
 };
 
-KernelDma dma;
 virtio::VirtioNet* device = nullptr;
 
 void on_rx_interrupt(InterruptFrame&) {
@@ -85,7 +66,7 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
         return nullptr;
     }
     const char* why = "";
-    device = virtio::VirtioNet::create(*transport, dma, "vnet0", virtio::VirtioNetOptions{}, &why);
+    device = virtio::VirtioNet::create(*transport, kernel_dma(), "vnet0", virtio::VirtioNetOptions{}, &why);
     if (device == nullptr) {
         printk("virtio-net: %02x:%02x.%x: %s\n", f->bus, f->device, f->function, why);
         return nullptr;

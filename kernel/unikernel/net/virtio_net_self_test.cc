@@ -7,6 +7,7 @@
 #include "arch/x86_64/tsc.h"
 #include "console/printk.h"
 #include "net/napi_runner.h"
+#include "net/virtio_net_mmio.h"
 #include "net/virtio_net_pci.h"
 
 namespace pollux::net {
@@ -238,6 +239,7 @@ bool burst(virtio::VirtioNet& dev) {
 int virtio_net_self_test(bool with_burst) {
     napi_runner_init();
     virtio::VirtioNet* dev = virtio_net_pci_probe(kVector);
+    if (dev == nullptr) dev = virtio_net_mmio_probe(kVector);
     if (dev == nullptr) return kFailed;
     dev->attach(&sink);
     if (!dev->link_up()) {
