@@ -6,8 +6,8 @@
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
 #include "drivers/virtio/pci_modern.h"
-#include "net/kernel_dma.h"
 #include "mm/page_table.h"
+#include "net/kernel_dma.h"
 #include "pci/pci.h"
 
 namespace pollux::net {
