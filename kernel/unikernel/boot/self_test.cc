@@ -6,6 +6,7 @@
 #include "boot/self_check.h"
 #include "console/printk.h"
 #include "mm/direct_map.h"
+#include "net/virtio_net_self_test.h"
 #include "panic/panic.h"
 #include "pci/edu_probe.h"
 #include "pci/virtio_rng_probe.h"
@@ -73,6 +74,8 @@ bool run_self_test(const char* what) {
     if (strcmp(what, "selfcheck") == 0) machine_exit(run_self_check() ? kSelfCheckFailedStatus : 0);
     if (strcmp(what, "msi") == 0) machine_exit(pci::edu_msi_probe() ? 0 : kMsiFailedStatus);
     if (strcmp(what, "msix") == 0) machine_exit(pci::virtio_rng_msix_probe() ? 0 : kMsiFailedStatus);
+    if (strcmp(what, "virtio-net") == 0) machine_exit(net::virtio_net_self_test(false));
+    if (strcmp(what, "virtio-net-burst") == 0) machine_exit(net::virtio_net_self_test(true));
     if (strcmp(what, "pf") == 0) self_test_page_fault();
     if (strcmp(what, "ud") == 0) self_test_invalid_opcode();
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);

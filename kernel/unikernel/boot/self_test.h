@@ -3,6 +3,8 @@
 //   selfcheck   run boot/self_check.cc's checks; status 0 if all pass, 3 otherwise
 //   msi         raise an MSI from QEMU's edu device (-device edu); status 0 if it arrives, 4 if not
 //   msix        one virtio-rng request completed through MSI-X (-device virtio-rng-pci); 0 or 4
+//   virtio-net  ARP and ping QEMU's user-network gateway (net/virtio_net_self_test.h); 0 or 5
+//   virtio-net-burst  the same, then 2000 pings in batches; 0 or 5
 //   pf          write to an unmapped lower-half address (0xdead0000): #PF with that CR2
 //   ud          execute ud2: #UD
 //   overflow    recurse until the boot stack runs into its guard page: #PF that cannot be
