@@ -22,6 +22,8 @@
 #include "mm/page_table.h"
 #include "panic/panic.h"
 #include "pci/pci.h"
+#include "platform/clock.h"
+#include "sched/scheduler.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
@@ -162,6 +164,22 @@ void init_time(uint64_t tsc_at_kmain) {
            tsc::ticks_to_ns(cpu::rdtsc() - start) / 1000);
 }
 
+// From here the boot thread is one thread among others and the core's timer queue runs.
+void start_threads() {
+    Cmdline cmdline(boot_info.cmdline);
+    char epoch[24];
+    if (cmdline.get("pollux.epoch", epoch, sizeof epoch)) {
+        uint64_t seconds = 0;
+        for (const char* p = epoch; *p >= '0' && *p <= '9'; ++p) seconds = seconds * 10 + uint64_t(*p - '0');
+        clock::set_epoch_seconds(seconds);
+    }
+    sched::init();
+    platform::start_timer_service();
+    cpu::sti();  // the boot thread ran with interrupts off until now; it is preemptible from here
+    printk(KERN_INFO "sched: threads on, %lu ms slices, entropy from %s\n", sched::kTimeSliceNs / 1'000'000,
+           clock::entropy_source());
+}
+
 }  // namespace
 }  // namespace pollux
 
@@ -185,6 +203,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     const acpi::PciEcam& ecam = acpi::pci_ecam();
     pci::init(low_ram_top(), ecam.base, ecam.start_bus, ecam.end_bus);
     init_interrupts();
+    start_threads();
     // What the 100 ms launch target will be measured against, until there is an app to start.
     uint64_t now = cpu::rdtsc();
     printk(KERN_INFO "boot: ready %lu us after reset (%lu us in the kernel)\n", tsc::ticks_to_ns(now) / 1000,

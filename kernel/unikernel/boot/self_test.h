@@ -3,6 +3,7 @@
 //   selfcheck   run boot/self_check.cc's checks; status 0 if all pass, 3 otherwise
 //   msi         raise an MSI from QEMU's edu device (-device edu); status 0 if it arrives, 4 if not
 //   msix        one virtio-rng request completed through MSI-X (-device virtio-rng-pci); 0 or 4
+//   threads     sched/threads_self_test.cc: futex ping-pong, preemption, sleep, core timer; 0 or 5
 //   pf          write to an unmapped lower-half address (0xdead0000): #PF with that CR2
 //   ud          execute ud2: #UD
 //   overflow    recurse until the boot stack runs into its guard page: #PF that cannot be

@@ -68,6 +68,8 @@ void init() {
         : "rax", "memory");
 }
 
+void set_kernel_stack(uint64_t top) { tss.rsp[0] = top; }
+
 bool on_known_stack(uint64_t addr) {
     auto inside = [addr](const char* lo, const char* hi) { return addr >= uint64_t(lo) && addr < uint64_t(hi); };
     // Guard pages excluded: reading them faults.
