@@ -17,6 +17,7 @@
 extern "C" void switch_context(uint64_t* save_rsp, uint64_t load_rsp);
 extern "C" char thread_trampoline[];
 extern "C" char boot_stack_guard[], boot_stack_top[];
+extern "C" uint64_t syscall_kernel_rsp;  // user/syscall_entry.S
 
 namespace pollux::sched {
 namespace {
@@ -105,6 +106,7 @@ void schedule() {
     if (next == prev) return;
     cpu0.current = next;
     gdt::set_kernel_stack(next->stack_top);
+    syscall_kernel_rsp = next->stack_top;
     if (prev->user) prev->fs_base = cpu::rdmsr(cpu::kMsrFsBase);
     if (next->user) cpu::wrmsr(cpu::kMsrFsBase, next->fs_base);
     switch_context(&prev->saved_rsp, next->saved_rsp);
@@ -181,7 +183,7 @@ void init() {
 bool running() { return started; }
 Thread* current() { return cpu0.current; }
 
-Thread* create(void (*entry)(void*), void* arg, const char* name) {
+Thread* create(void (*entry)(void*), void* arg, const char* name, uint64_t top_reserve) {
     IrqGuard guard;
     if (next_stack_slot == kMaxThreads) return nullptr;
     uint64_t base = kStackArea + next_stack_slot++ * kStackSlot + mm::kPageSize;  // above the hole
@@ -195,9 +197,16 @@ Thread* create(void (*entry)(void*), void* arg, const char* name) {
     t->tid = next_tid++;
     t->stack_bottom = base;
     t->stack_top = base + kStackPages * mm::kPageSize;
-    t->saved_rsp = build_initial_stack(t->stack_top, entry, arg);
+    t->saved_rsp = build_initial_stack(t->stack_top - top_reserve, entry, arg);
     t->state = ThreadState::blocked;
     return t;
+}
+
+void set_entry(Thread* t, void (*entry)(void*), void* arg) {
+    // build_initial_stack's layout: saved rsp slot, FXSAVE image, then r15 r14 r13 r12 rbx.
+    auto* regs = reinterpret_cast<uint64_t*>(*reinterpret_cast<uint64_t*>(t->saved_rsp));
+    regs[3] = uint64_t(arg);    // r12
+    regs[4] = uint64_t(entry);  // rbx
 }
 
 void make_runnable(Thread* t) {

@@ -23,8 +23,12 @@ Thread* current();
 // A kernel thread running fn(arg); when fn returns, the thread exits. Null if out of memory.
 Thread* spawn(void (*fn)(void*), void* arg, const char* name);
 // A thread whose stack is prepared for the first switch to call entry(arg); not yet runnable.
-Thread* create(void (*entry)(void*), void* arg, const char* name);
+// top_reserve bytes at the top of its stack are left for the caller (an application thread's
+// first user-mode frame, at stack_top - top_reserve).
+Thread* create(void (*entry)(void*), void* arg, const char* name, uint64_t top_reserve = 0);
 void make_runnable(Thread* t);
+// Changes what a created, never-run thread will call (for an argument that lives on its own stack).
+void set_entry(Thread* t, void (*entry)(void*), void* arg);
 
 void yield();
 // Blocks the calling thread until wake() or the deadline (0: none). Interrupts must be off

@@ -35,6 +35,7 @@ struct Thread {
     // Application threads (user/).
     uint64_t fs_base = 0;
     uint64_t clear_child_tid = 0;
+    uint64_t signal_mask = 0;  // recorded by rt_sigprocmask; nothing is delivered yet
 };
 
 }  // namespace pollux::sched
