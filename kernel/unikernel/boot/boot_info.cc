@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "console/printk.h"
+#include "mm/direct_map.h"
 
 extern "C" {
 extern uint64_t boot_tsc, boot_info_paddr;
@@ -12,6 +13,10 @@ extern uint32_t boot_protocol;
 namespace pollux {
 namespace {
 
+// An RSDP (36 bytes for ACPI 2.0+) copied out of the multiboot2 information, in the kernel
+// image, whose physical address stays valid.
+alignas(16) uint8_t rsdp_copy[36];
+
 // xen/include/public/arch-x86/hvm/start_info.h, version 1 (memmap fields since Xen 4.11).
 constexpr uint32_t kHvmStartMagic = 0x336ec578;
 struct HvmStartInfo {
@@ -20,17 +25,20 @@ struct HvmStartInfo {
     uint64_t memmap_paddr;
     uint32_t memmap_entries, reserved;
 };
+struct HvmModlistEntry {
+    uint64_t paddr, size, cmdline_paddr, reserved;
+};
 struct HvmMemmapEntry {
     uint64_t addr, size;
     uint32_t type, reserved;
 };
-static_assert(sizeof(HvmStartInfo) == 56 && sizeof(HvmMemmapEntry) == 24);
+static_assert(sizeof(HvmStartInfo) == 56 && sizeof(HvmMemmapEntry) == 24 && sizeof(HvmModlistEntry) == 32);
 
 // Multiboot2 spec 3.6: fixed part, then 8-aligned tags.
 struct Mb2Tag {
     uint32_t type, size;
 };
-constexpr uint32_t kMb2TagEnd = 0, kMb2TagCmdline = 1, kMb2TagMmap = 6, kMb2TagAcpiOld = 14,
+constexpr uint32_t kMb2TagEnd = 0, kMb2TagCmdline = 1, kMb2TagModule = 3, kMb2TagMmap = 6, kMb2TagAcpiOld = 14,
                    kMb2TagAcpiNew = 15;
 struct Mb2MmapEntry {
     uint64_t base, length;
@@ -70,6 +78,11 @@ bool parse_pvh(BootInfo& info, uint64_t paddr) {
     const HvmStartInfo& si = *at<HvmStartInfo>(paddr);
     copy_cmdline(info, si.cmdline_paddr);
     info.rsdp_paddr = si.rsdp_paddr;
+    if (si.nr_modules && reachable(si.modlist_paddr, sizeof(HvmModlistEntry))) {
+        const HvmModlistEntry& m = *at<HvmModlistEntry>(si.modlist_paddr);
+        info.module_paddr = m.paddr;
+        info.module_size = m.size;
+    }
     if (si.version < 1 || !reachable(si.memmap_paddr, si.memmap_entries * sizeof(HvmMemmapEntry))) {
         printk("boot: hvm_start_info version %u has no memory map\n", si.version);
         return false;
@@ -90,6 +103,10 @@ bool parse_multiboot2(BootInfo& info, uint64_t paddr) {
         if (tag.type == kMb2TagEnd || tag.size < sizeof(Mb2Tag)) break;
         if (tag.type == kMb2TagCmdline) {
             copy_cmdline(info, p + 8);
+        } else if (tag.type == kMb2TagModule && !info.module_size) {
+            // Spec 3.6.6: mod_start, mod_end (32-bit physical addresses), then its string.
+            info.module_paddr = *at<uint32_t>(p + 8);
+            info.module_size = *at<uint32_t>(p + 12) - info.module_paddr;
         } else if (tag.type == kMb2TagMmap) {
             uint32_t entry_size = *at<uint32_t>(p + 8);
             for (uint64_t e = p + 16; entry_size && e + entry_size <= p + tag.size; e += entry_size) {
@@ -98,8 +115,13 @@ bool parse_multiboot2(BootInfo& info, uint64_t paddr) {
             }
             have_mmap = true;
         } else if ((tag.type == kMb2TagAcpiOld || tag.type == kMb2TagAcpiNew) && !info.rsdp_paddr) {
-            // The tag holds a copy of the RSDP, which is all a later ACPI walk needs.
-            info.rsdp_paddr = p + 8;
+            // The tag holds a copy of the RSDP, which is all a later ACPI walk needs. It is copied
+            // out: the multiboot2 information sits in memory the frame allocator hands out (GRUB
+            // puts it right after the kernel image), so by the time ACPI is read it may be a
+            // page table.
+            size_t len = tag.size - 8 < sizeof(rsdp_copy) ? tag.size - 8 : sizeof(rsdp_copy);
+            std::memcpy(rsdp_copy, at<uint8_t>(p + 8), len);
+            info.rsdp_paddr = uint64_t(rsdp_copy) - mm::kKernelVma;
         }
         p += (tag.size + 7) & ~7u;
     }

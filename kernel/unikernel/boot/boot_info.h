@@ -27,6 +27,9 @@ struct BootInfo {
     char cmdline[1024] = {};
     uint64_t rsdp_paddr = 0;
     uint64_t tsc_at_entry = 0;
+    // The first boot module (PVH modlist entry 0, QEMU's -initrd; Multiboot2 module tag): the
+    // application's ELF. Size 0 when there is none.
+    uint64_t module_paddr = 0, module_size = 0;
 };
 
 // Reads the loader's structures through the boot identity map (the low 1 GiB).

@@ -22,6 +22,10 @@
 #include "mm/page_table.h"
 #include "panic/panic.h"
 #include "pci/pci.h"
+#include "platform/clock.h"
+#include "sched/scheduler.h"
+#include "user/application.h"
+#include "user/user_mode.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
@@ -32,6 +36,9 @@ constexpr uint64_t kMiB = 1 << 20;
 // A boot that went through but could not do what the command line asked (an unknown
 // pollux.test value): distinct from 0 and from a panic.
 constexpr int kBadCommandLineStatus = 2;
+// A boot module that is not a static x86_64 Linux executable we can start (sysexits.h's
+// EX_NOINPUT, "cannot open input").
+constexpr int kNoApplicationStatus = 66;
 
 // constinit: filled before the constructors run, so it must not have one of its own.
 constinit BootInfo boot_info;
@@ -56,6 +63,8 @@ void print_memory_map() {
 void init_memory() {
     uint64_t image_start = uint64_t(__kernel_start) - mm::kKernelVma, image_end = uint64_t(__kernel_end) - mm::kKernelVma;
     if (!mm::frames().init(boot_info, image_start, image_end)) panic("mm: cannot set up the frame allocator");
+    // Before anything allocates: the application's ELF stays where the loader put it.
+    if (boot_info.module_size) mm::frames().reserve(boot_info.module_paddr, boot_info.module_size);
     mm::paging_init(boot_info);
     // Half of what is left goes to the heap (lwIP allocates its pools there); the other half
     // stays in frames for the application and page tables. A placeholder policy until the
@@ -162,6 +171,22 @@ void init_time(uint64_t tsc_at_kmain) {
            tsc::ticks_to_ns(cpu::rdtsc() - start) / 1000);
 }
 
+// From here the boot thread is one thread among others and the core's timer queue runs.
+void start_threads() {
+    Cmdline cmdline(boot_info.cmdline);
+    char epoch[24];
+    if (cmdline.get("pollux.epoch", epoch, sizeof epoch)) {
+        uint64_t seconds = 0;
+        for (const char* p = epoch; *p >= '0' && *p <= '9'; ++p) seconds = seconds * 10 + uint64_t(*p - '0');
+        clock::set_epoch_seconds(seconds);
+    }
+    sched::init();
+    platform::start_timer_service();
+    cpu::sti();  // the boot thread ran with interrupts off until now; it is preemptible from here
+    printk(KERN_INFO "sched: threads on, %lu ms slices, entropy from %s\n", sched::kTimeSliceNs / 1'000'000,
+           clock::entropy_source());
+}
+
 }  // namespace
 }  // namespace pollux
 
@@ -185,6 +210,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     const acpi::PciEcam& ecam = acpi::pci_ecam();
     pci::init(low_ram_top(), ecam.base, ecam.start_bus, ecam.end_bus);
     init_interrupts();
+    start_threads();
     // What the 100 ms launch target will be measured against, until there is an app to start.
     uint64_t now = cpu::rdtsc();
     printk(KERN_INFO "boot: ready %lu us after reset (%lu us in the kernel)\n", tsc::ticks_to_ns(now) / 1000,
@@ -193,6 +219,14 @@ extern "C" [[noreturn]] void kernel_entry() {
     Cmdline cmdline(boot_info.cmdline);
     char test[64];
     if (cmdline.get("pollux.test", test, sizeof test) && !run_self_test(test)) machine_exit(kBadCommandLineStatus);
+    if (boot_info.module_size) {
+        printk(KERN_INFO "boot: application of %lu KiB at %#lx\n", boot_info.module_size / 1024, boot_info.module_paddr);
+        user::init();
+        if (!user::start_application(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size,
+                                     cmdline.app_args()))
+            machine_exit(kNoApplicationStatus);
+        sched::exit_current();  // the application's threads run; the last to leave powers off
+    }
     printk(KERN_INFO "boot: done; nothing to run yet, powering off\n");
     machine_exit(0);
 }

@@ -10,6 +10,7 @@
 #include "panic/panic.h"
 #include "pci/edu_probe.h"
 #include "pci/virtio_rng_probe.h"
+#include "sched/threads_self_test.h"
 
 namespace pollux {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 constexpr uint64_t kUnmappedAddress = 0xdead0000;
 constexpr int kSelfCheckFailedStatus = 3;
 constexpr int kMsiFailedStatus = 4;
+constexpr int kThreadsFailedStatus = 6;
 
 // noinline and distinct names: the tests look for these names in the symbolized backtrace.
 [[gnu::noinline]] void self_test_page_fault() {
@@ -76,6 +78,7 @@ bool run_self_test(const char* what) {
     if (strcmp(what, "msix") == 0) machine_exit(pci::virtio_rng_msix_probe() ? 0 : kMsiFailedStatus);
     if (strcmp(what, "virtio-net") == 0) machine_exit(net::virtio_net_self_test(false));
     if (strcmp(what, "virtio-net-burst") == 0) machine_exit(net::virtio_net_self_test(true));
+    if (strcmp(what, "threads") == 0) machine_exit(sched::run_threads_self_test() ? 0 : kThreadsFailedStatus);
     if (strcmp(what, "pf") == 0) self_test_page_fault();
     if (strcmp(what, "ud") == 0) self_test_invalid_opcode();
     if (strcmp(what, "overflow") == 0) self_test_recurse(0);

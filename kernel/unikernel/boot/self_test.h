@@ -5,6 +5,7 @@
 //   msix        one virtio-rng request completed through MSI-X (-device virtio-rng-pci); 0 or 4
 //   virtio-net  ARP and ping QEMU's user-network gateway (net/virtio_net_self_test.h); 0 or 5
 //   virtio-net-burst  the same, then 2000 pings in batches; 0 or 5
+//   threads     sched/threads_self_test.cc: futex ping-pong, preemption, sleep, core timer; 0 or 6
 //   pf          write to an unmapped lower-half address (0xdead0000): #PF with that CR2
 //   ud          execute ud2: #UD
 //   overflow    recurse until the boot stack runs into its guard page: #PF that cannot be

@@ -4,6 +4,7 @@
 
 #include "console/printk.h"
 #include "mm/direct_map.h"
+#include "sched/irq_guard.h"
 
 namespace pollux::mm {
 namespace {
@@ -75,6 +76,7 @@ bool FrameAllocator::init(const BootInfo& info, uint64_t reserved_start, uint64_
 }
 
 uint64_t FrameAllocator::alloc() {
+    sched::IrqGuard guard;
     for (size_t n = 0; n < frames_; ++n) {
         size_t f = (next_ + n) % frames_;
         if (bitmap()[f / 64] == ~0ull) {  // skip a full word at once
@@ -91,6 +93,7 @@ uint64_t FrameAllocator::alloc() {
 }
 
 uint64_t FrameAllocator::alloc_contiguous(size_t count) {
+    sched::IrqGuard guard;
     size_t run = 0;
     for (size_t f = 0; f < frames_; ++f) {
         run = used(f) ? 0 : run + 1;
@@ -104,9 +107,15 @@ uint64_t FrameAllocator::alloc_contiguous(size_t count) {
 }
 
 void FrameAllocator::free(uint64_t paddr) {
+    sched::IrqGuard guard;
     size_t f = paddr / kPageSize;
     if (f < frames_) set_free(f);
     if (f < next_) next_ = f;
+}
+
+void FrameAllocator::reserve(uint64_t paddr, uint64_t size) {
+    for (uint64_t f = paddr / kPageSize; f < (paddr + size + kPageSize - 1) / kPageSize && f < frames_; ++f)
+        if (!used(f)) set_used(f);
 }
 
 }  // namespace pollux::mm

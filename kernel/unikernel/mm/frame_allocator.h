@@ -1,6 +1,6 @@
 // Physical 4 KiB frames: one bit per frame of the RAM the memory map reports (1 = in use),
-// the bitmap itself in the first free RAM after the kernel. Single CPU and no threads yet, so
-// no lock; callers are not in interrupt context.
+// the bitmap itself in the first free RAM after the kernel. alloc/free hold an IrqGuard (one
+// CPU; page faults allocate with interrupts off).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,8 @@ public:
     // count physically contiguous frames, or 0.
     uint64_t alloc_contiguous(size_t count);
     void free(uint64_t paddr);
+    // Marks [paddr, paddr + size) in use (a boot module the loader placed in RAM).
+    void reserve(uint64_t paddr, uint64_t size);
 
     size_t free_frames() const { return free_; }
     size_t ram_frames() const { return ram_; }

@@ -1,5 +1,7 @@
 #include "mm/heap.h"
 
+#include "sched/irq_guard.h"
+
 #include <cstring>
 #include <new>
 
@@ -63,6 +65,7 @@ void heap_init(void* base, size_t size) {
 }
 
 void* heap_alloc(size_t size) {
+    sched::IrqGuard guard;
     if (size > heap_size) return nullptr;
     size_t need = round_up(size + sizeof(Block), kAlign);
     if (need < kMinBlock) need = kMinBlock;
@@ -85,6 +88,7 @@ void* heap_alloc(size_t size) {
 }
 
 void heap_free(void* p) {
+    sched::IrqGuard guard;
     if (!p) return;
     Block* b = static_cast<Block*>(p) - 1;
     if (reinterpret_cast<char*>(b) < heap_start || reinterpret_cast<char*>(p) >= heap_end)
@@ -98,6 +102,7 @@ void heap_free(void* p) {
 }
 
 void* heap_alloc_aligned(size_t size, size_t align) {
+    sched::IrqGuard guard;
     if (align <= kAlign) return heap_alloc(size);
     char* raw = static_cast<char*>(heap_alloc(size + align + sizeof(Block)));
     if (!raw) return nullptr;
@@ -109,6 +114,7 @@ void* heap_alloc_aligned(size_t size, size_t align) {
 }
 
 HeapStats heap_stats() {
+    sched::IrqGuard guard;
     HeapStats s{heap_size, 0, 0, 0};
     for (Block* b = free_list; b; b = b->next) {
         s.free += b->size;

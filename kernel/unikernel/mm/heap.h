@@ -3,8 +3,8 @@
 // neighbours on free. Behind operator new/delete and malloc/free/calloc/realloc (lwIP's
 // MEM_LIBC_MALLOC / MEMP_MEM_MALLOC build will call these).
 //
-// LOCKING: none yet (one CPU, no threads, no allocation from interrupt handlers). The
-// scheduler session must add an interrupt-safe lock here.
+// LOCKING: every entry point holds an IrqGuard (one CPU: masking interrupts excludes the
+// preempting timer and every handler).
 // INVARIANTS: every block is a multiple of 16 bytes and 16-aligned; the free list is sorted
 // by address and no two free blocks touch (they would have been merged).
 #pragma once

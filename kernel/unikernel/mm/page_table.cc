@@ -33,16 +33,17 @@ int index_at(uint64_t va, int level) { return int((va >> (12 + 9 * level)) & 511
 
 // The table one level down from entry `index`, created if absent. Intermediate entries allow
 // everything; the leaf decides (SDM 4.6: rights are the AND of all levels).
-uint64_t* descend(uint64_t* t, int index) {
+uint64_t* descend(uint64_t* t, int index, uint64_t extra = 0) {
     uint64_t e = t[index];
     if (e & kPtePresent) {
         if (e & kPteHuge) panic("mm: mapping inside a large page");
+        if ((e & extra) != extra) t[index] = e | extra;
         return table(e & kAddressMask);
     }
     uint64_t frame = frames().alloc();
     if (!frame) panic("mm: out of memory for page tables");
     memset(table(frame), 0, kPageSize);
-    t[index] = frame | kPtePresent | kPteWritable;
+    t[index] = frame | kPtePresent | kPteWritable | extra;
     return table(frame);
 }
 
@@ -155,6 +156,32 @@ bool is_mapped(uint64_t va) {
         t = table(e & kAddressMask);
     }
     return false;
+}
+
+}  // namespace pollux::mm
+
+namespace pollux::mm {
+
+uint64_t nx_flag() { return nx_bit; }
+
+void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags) {
+    map_page(va, pa, (flags & ~kPteExecutable) | (flags & kPteExecutable ? 0 : nx_bit), false);
+    cpu::invlpg(va);
+}
+
+uint64_t* user_pte(uint64_t va, bool create) {
+    if (va >= kUserTop) return nullptr;
+    uint64_t* t = table(pml4_phys);
+    for (int level = 3; level > 0; --level) {
+        uint64_t e = t[index_at(va, level)];
+        if (!(e & kPtePresent)) {
+            if (!create) return nullptr;
+        }
+        // Intermediate entries of the lower half carry the User bit, else the leaf's would not
+        // count (SDM 4.6: rights are the AND of all levels).
+        t = descend(t, index_at(va, level), kPteUser);
+    }
+    return &t[index_at(va, 0)];
 }
 
 }  // namespace pollux::mm

@@ -33,4 +33,17 @@ volatile void* map_mmio(uint64_t paddr, size_t size);
 bool is_mapped(uint64_t va);
 bool nx_enabled();
 
+// The lower half [0, kUserTop) is the application's: its pages carry the User bit; every
+// other page is supervisor-only.
+constexpr uint64_t kUserTop = 0x0000800000000000;
+// A flag of our own for map_kernel_page: the page may be executed (NX is the default).
+constexpr uint64_t kPteExecutable = 1ull << 62;
+// kPteNoExecute when the CPU has NX, else 0.
+uint64_t nx_flag();
+// Maps one 4 KiB kernel page (not executable unless kPteExecutable) and flushes its TLB entry.
+void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags);
+// The leaf entry for a user address, creating the tables on the way when `create`; null when
+// va is not a user address or (without create) a table is missing. The caller flushes the TLB.
+uint64_t* user_pte(uint64_t va, bool create);
+
 }  // namespace pollux::mm

@@ -75,5 +75,6 @@ inline uint64_t read_rbp() {
 constexpr uint32_t kMsrEfer = 0xc0000080;
 constexpr uint64_t kEferNxe = 1 << 11;
 constexpr uint32_t kMsrApicBase = 0x1b;
+constexpr uint32_t kMsrFsBase = 0xc0000100;  // SDM Vol. 4 table 2-2
 
 }  // namespace pollux::cpu

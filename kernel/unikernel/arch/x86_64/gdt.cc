@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "sched/scheduler.h"
+
 namespace pollux::gdt {
 namespace {
 
@@ -68,16 +70,19 @@ void init() {
         : "rax", "memory");
 }
 
+void set_kernel_stack(uint64_t top) { tss.rsp[0] = top; }
+
 bool on_known_stack(uint64_t addr) {
     auto inside = [addr](const char* lo, const char* hi) { return addr >= uint64_t(lo) && addr < uint64_t(hi); };
     // Guard pages excluded: reading them faults.
-    return inside(boot_stack_guard + 4096, boot_stack_top) || inside(ist_df_guard + 4096, ist_df_top) ||
+    return sched::on_thread_stack(addr) || inside(boot_stack_guard + 4096, boot_stack_top) || inside(ist_df_guard + 4096, ist_df_top) ||
            inside(ist_nmi_guard + 4096, ist_nmi_top) || inside(ist_mc_guard + 4096, ist_mc_top);
 }
 
 const char* stack_guard_owner(uint64_t addr) {
     auto in_guard = [addr](const char* guard) { return addr >= uint64_t(guard) && addr < uint64_t(guard) + 4096; };
     if (in_guard(boot_stack_guard)) return "boot";
+    if (sched::in_thread_guard(addr)) return "a thread's";
     if (in_guard(ist_df_guard)) return "#DF";
     if (in_guard(ist_nmi_guard)) return "NMI";
     if (in_guard(ist_mc_guard)) return "#MC";

@@ -13,6 +13,8 @@ constexpr uint16_t kUserCode32 = 0x18, kUserData = 0x20 | 3, kUserCode = 0x28 | 
 constexpr uint8_t kIstDoubleFault = 1, kIstNmi = 2, kIstMachineCheck = 3;
 
 void init();
+// TSS.RSP0: where an interrupt or exception from CPL3 switches the stack to.
+void set_kernel_stack(uint64_t top);
 // The IST stack ranges, so a backtrace can tell a real stack address from garbage.
 bool on_known_stack(uint64_t addr);
 // Which stack's guard page holds addr ("boot", "#DF", "NMI", "#MC"), or nullptr.

@@ -3,6 +3,11 @@
 #include "arch/x86_64/gdt.h"
 #include "console/printk.h"
 #include "panic/panic.h"
+#include "arch/x86_64/cpu.h"
+#include "mm/page_table.h"
+#include "sched/scheduler.h"
+#include "user/address_space.h"
+#include "user/user_mode.h"
 
 extern "C" char isr_stubs[];
 
@@ -56,7 +61,15 @@ void set_handler(uint8_t vector, Handler handler) { handlers[vector] = handler; 
 extern "C" void interrupt_dispatch(pollux::InterruptFrame* frame) {
     using namespace pollux;
     uint64_t v = frame->vector;
-    if (v < idt::kExceptionCount) exception_panic(*frame);  // does not return
+    if (v < idt::kExceptionCount) {
+        constexpr uint64_t kPageFault = 14;
+        // Demand paging of the application's memory, whether the app or a syscall touched it.
+        if (v == kPageFault && user::handle_fault(cpu::read_cr2(), frame->error_code)) return;
+        bool user_address = v == kPageFault && cpu::read_cr2() < mm::kUserTop;
+        if ((frame->cs & 3) || (user_address && sched::running() && sched::current()->user))
+            user::fatal_exception(*frame);   // the application's fault: it ends, not the kernel
+        exception_panic(*frame);  // does not return
+    }
     if (idt::handlers[v]) {
         idt::handlers[v](*frame);
         return;

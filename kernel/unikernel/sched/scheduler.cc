@@ -1,0 +1,282 @@
+#include "sched/scheduler.h"
+
+#include <cstring>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/tsc.h"
+#include "console/printk.h"
+#include "mm/direct_map.h"
+#include "mm/frame_allocator.h"
+#include "mm/page_table.h"
+#include "panic/panic.h"
+#include "sched/irq_guard.h"
+
+extern "C" void switch_context(uint64_t* save_rsp, uint64_t load_rsp);
+extern "C" char thread_trampoline[];
+extern "C" char boot_stack_guard[], boot_stack_top[];
+extern "C" uint64_t syscall_kernel_rsp;  // user/syscall_entry.S
+
+namespace pollux::sched {
+namespace {
+
+// Thread stacks live in their own slot of the higher half (PML4 entry 384), each 16 KiB over a
+// 4 KiB hole that is never mapped: an overflow faults instead of corrupting a neighbour.
+constexpr uint64_t kStackArea = 0xffffc00000000000;
+constexpr uint64_t kStackPages = 4;
+constexpr uint64_t kStackSlot = (kStackPages + 1) * mm::kPageSize;
+constexpr uint64_t kMaxThreads = 4096;
+
+struct PerCpu {
+    Thread* current = nullptr;
+    Thread* run_head = nullptr;
+    Thread* run_tail = nullptr;
+    Thread* idle = nullptr;
+    uint64_t slice_end = 0;
+};
+PerCpu cpu0;
+
+Thread boot_thread;
+Thread* sleepers = nullptr;  // by deadline
+uint64_t next_stack_slot = 0;
+int next_tid = 1;
+bool started = false;
+
+uint64_t now_ns() { return tsc::ticks_to_ns(cpu::rdtsc()); }
+
+void enqueue(Thread* t) {
+    t->next = nullptr;
+    if (cpu0.run_tail)
+        cpu0.run_tail->next = t;
+    else
+        cpu0.run_head = t;
+    cpu0.run_tail = t;
+}
+
+Thread* dequeue() {
+    Thread* t = cpu0.run_head;
+    if (!t) return nullptr;
+    cpu0.run_head = t->next;
+    if (!cpu0.run_head) cpu0.run_tail = nullptr;
+    t->next = nullptr;
+    return t;
+}
+
+void sleep_insert(Thread* t) {
+    Thread** p = &sleepers;
+    while (*p && (*p)->deadline <= t->deadline) p = &(*p)->sleep_next;
+    t->sleep_next = *p;
+    *p = t;
+    t->sleeping = true;
+}
+
+void sleep_remove(Thread* t) {
+    if (!t->sleeping) return;
+    for (Thread** p = &sleepers; *p; p = &(*p)->sleep_next) {
+        if (*p == t) {
+            *p = t->sleep_next;
+            break;
+        }
+    }
+    t->sleeping = false;
+    t->sleep_next = nullptr;
+}
+
+// One-shot for the earliest event: a sleeper's deadline, or the slice's end when someone waits.
+void rearm(uint64_t now) {
+    uint64_t next = ~0ull;
+    if (sleepers) next = sleepers->deadline;
+    if (cpu0.run_head && cpu0.slice_end < next) next = cpu0.slice_end;
+    if (next == ~0ull) return;
+    lapic::timer_oneshot(next > now ? next - now : 1);
+}
+
+// Interrupts off. Picks the next thread; the current one goes to the back of the queue if it
+// is still runnable.
+void schedule() {
+    Thread* prev = cpu0.current;
+    if (prev->state == ThreadState::runnable && prev != cpu0.idle) enqueue(prev);
+    Thread* next = dequeue();
+    if (!next) next = cpu0.idle;
+    uint64_t now = now_ns();
+    cpu0.slice_end = now + kTimeSliceNs;
+    rearm(now);
+    if (next == prev) return;
+    cpu0.current = next;
+    gdt::set_kernel_stack(next->stack_top);
+    syscall_kernel_rsp = next->stack_top;
+    if (prev->user) prev->fs_base = cpu::rdmsr(cpu::kMsrFsBase);
+    if (next->user) cpu::wrmsr(cpu::kMsrFsBase, next->fs_base);
+    switch_context(&prev->saved_rsp, next->saved_rsp);
+}
+
+void on_timer(InterruptFrame&) {
+    lapic::eoi();
+    uint64_t now = now_ns();
+    while (sleepers && sleepers->deadline <= now) {
+        Thread* t = sleepers;
+        sleep_remove(t);
+        if (t->state == ThreadState::blocked) {
+            t->state = ThreadState::runnable;
+            enqueue(t);
+        }
+    }
+    if (cpu0.current == cpu0.idle || now >= cpu0.slice_end)
+        schedule();
+    else
+        rearm(now);
+}
+
+[[noreturn]] void idle_loop(void*) {
+    for (;;) {
+        cpu::cli();
+        if (cpu0.run_head) {
+            schedule();
+            cpu::sti();
+        } else {
+            cpu::sti_hlt();
+        }
+    }
+}
+
+// The stack for the first switch: what switch_context pops, returning into thread_trampoline.
+uint64_t build_initial_stack(uint64_t top, void (*entry)(void*), void* arg) {
+    uint64_t* sp = reinterpret_cast<uint64_t*>(top);
+    *--sp = 0;  // keeps the trampoline's call 16-byte aligned after the ret
+    *--sp = uint64_t(thread_trampoline);
+    *--sp = 0;                // rbp
+    *--sp = uint64_t(entry);  // rbx
+    *--sp = uint64_t(arg);    // r12
+    *--sp = 0;                // r13
+    *--sp = 0;                // r14
+    *--sp = 0;                // r15
+    uint64_t after_regs = uint64_t(sp);
+    uint64_t fx = (after_regs - 512) & ~15ull;
+    memset(reinterpret_cast<void*>(fx), 0, 512);
+    // FXSAVE image (SDM Vol. 1 10.5.1): FCW and MXCSR at their reset values, all exceptions masked.
+    *reinterpret_cast<uint16_t*>(fx) = 0x37f;
+    *reinterpret_cast<uint32_t*>(fx + 24) = 0x1f80;
+    sp = reinterpret_cast<uint64_t*>(fx);
+    *--sp = after_regs;
+    return uint64_t(sp);
+}
+
+}  // namespace
+
+void init() {
+    boot_thread.name = "main";
+    boot_thread.tid = next_tid++;
+    boot_thread.stack_bottom = uint64_t(boot_stack_guard) + mm::kPageSize;
+    boot_thread.stack_top = uint64_t(boot_stack_top);
+    cpu0.current = &boot_thread;
+    cpu0.idle = create(idle_loop, nullptr, "idle");
+    if (!cpu0.idle) panic("sched: no memory for the idle thread");
+    idt::set_handler(idt::kVectorLapicTimer, on_timer);
+    started = true;
+    IrqGuard guard;
+    cpu0.slice_end = now_ns() + kTimeSliceNs;
+    lapic::timer_oneshot(kTimeSliceNs);
+}
+
+bool running() { return started; }
+Thread* current() { return cpu0.current; }
+
+Thread* create(void (*entry)(void*), void* arg, const char* name, uint64_t top_reserve) {
+    IrqGuard guard;
+    if (next_stack_slot == kMaxThreads) return nullptr;
+    uint64_t base = kStackArea + next_stack_slot++ * kStackSlot + mm::kPageSize;  // above the hole
+    for (uint64_t i = 0; i < kStackPages; ++i) {
+        uint64_t frame = mm::frames().alloc();
+        if (!frame) return nullptr;
+        mm::map_kernel_page(base + i * mm::kPageSize, frame, mm::kPtePresent | mm::kPteWritable | mm::kPteGlobal);
+    }
+    Thread* t = new Thread;
+    t->name = name;
+    t->tid = next_tid++;
+    t->stack_bottom = base;
+    t->stack_top = base + kStackPages * mm::kPageSize;
+    t->saved_rsp = build_initial_stack(t->stack_top - top_reserve, entry, arg);
+    t->state = ThreadState::blocked;
+    return t;
+}
+
+void set_entry(Thread* t, void (*entry)(void*), void* arg) {
+    // build_initial_stack's layout: saved rsp slot, FXSAVE image, then r15 r14 r13 r12 rbx.
+    auto* regs = reinterpret_cast<uint64_t*>(*reinterpret_cast<uint64_t*>(t->saved_rsp));
+    regs[3] = uint64_t(arg);    // r12
+    regs[4] = uint64_t(entry);  // rbx
+}
+
+void make_runnable(Thread* t) {
+    IrqGuard guard;
+    t->state = ThreadState::runnable;
+    enqueue(t);
+    if (started) rearm(now_ns());
+}
+
+Thread* spawn(void (*fn)(void*), void* arg, const char* name) {
+    Thread* t = create(fn, arg, name);
+    if (t) make_runnable(t);
+    return t;
+}
+
+void yield() {
+    if (!started) return;
+    IrqGuard guard;
+    schedule();
+}
+
+bool block(uint64_t deadline_ns) {
+    Thread* self = cpu0.current;
+    self->state = ThreadState::blocked;
+    self->woken = false;
+    if (deadline_ns) {
+        self->deadline = deadline_ns;
+        sleep_insert(self);
+    }
+    schedule();
+    sleep_remove(self);
+    return self->woken;
+}
+
+void wake(Thread* t) {
+    if (t->state != ThreadState::blocked) return;
+    sleep_remove(t);
+    t->woken = true;
+    t->state = ThreadState::runnable;
+    enqueue(t);
+    rearm(now_ns());  // the queue may just have become non-empty: the slice must end on time
+}
+
+void sleep_until(uint64_t deadline_ns) {
+    IrqGuard guard;
+    while (now_ns() < deadline_ns) block(deadline_ns);
+}
+
+void exit_current() {
+    cpu::cli();
+    cpu0.current->state = ThreadState::dead;
+    // The stack stays mapped: we are still on it. Reclaiming dead threads' stacks is left for
+    // when threads come and go often (TODO: a reaper that runs on another stack).
+    schedule();
+    panic("sched: a dead thread was scheduled");
+}
+
+uint64_t kernel_entry_stack() { return cpu0.current->stack_top; }
+
+bool on_thread_stack(uint64_t addr) {
+    if (addr >= kStackArea && addr < kStackArea + next_stack_slot * kStackSlot)
+        return (addr - kStackArea) % kStackSlot >= mm::kPageSize;
+    return false;
+}
+
+bool in_thread_guard(uint64_t addr) {
+    return addr >= kStackArea && addr < kStackArea + next_stack_slot * kStackSlot &&
+           (addr - kStackArea) % kStackSlot < mm::kPageSize;
+}
+
+}  // namespace pollux::sched
+
+extern "C" void thread_entry_returned() { pollux::sched::exit_current(); }

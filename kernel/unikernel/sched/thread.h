@@ -1,0 +1,41 @@
+// A thread: a kernel stack (with an unmapped guard page under it) and the state the scheduler
+// keeps for it. Kernel threads run only on that stack; an application thread also has a user
+// context, entered from and saved on the same kernel stack (TSS.RSP0 and the syscall entry
+// point at its top while it runs).
+//
+// LOCKING: every field below the name is the scheduler's, touched with interrupts off
+// (sched/irq_guard.h). Each list has its own link: a thread that timed out of a futex wait is
+// back on the run queue before it unlinks itself from the wait list.
+#pragma once
+
+#include <cstdint>
+
+namespace pollux::sched {
+
+enum class ThreadState : uint8_t { runnable, blocked, dead };
+
+struct Thread {
+    uint64_t saved_rsp = 0;  // switch_context's save slot; must stay first (context_switch.S)
+    uint64_t stack_bottom = 0, stack_top = 0;
+    const char* name = "";
+    int tid = 0;
+    ThreadState state = ThreadState::runnable;
+    bool user = false;
+
+    Thread* next = nullptr;       // run queue
+    Thread* wait_next = nullptr;  // futex wait list (sched/futex.cc)
+    Thread* sleep_next = nullptr;
+    bool sleeping = false;
+    uint64_t deadline = 0;  // absolute monotonic ns while sleeping
+    bool woken = false;
+
+    uintptr_t wait_key = 0;  // the futex word's address while on the wait list
+    uint32_t wait_bitset = 0;
+
+    // Application threads (user/).
+    uint64_t fs_base = 0;
+    uint64_t clear_child_tid = 0;
+    uint64_t signal_mask = 0;  // recorded by rt_sigprocmask; nothing is delivered yet
+};
+
+}  // namespace pollux::sched

@@ -1,0 +1,239 @@
+// Process and thread calls. One process (pid 1, like a container's init) whose threads are
+// scheduler threads; signals are recorded but never delivered, except that a signal sent
+// with tgkill ends the application as its default action would (abort() is raise(SIGABRT)).
+#include <asm/prctl.h>
+#include <linux/errno.h>
+#include <linux/futex.h>
+#include <asm-generic/resource.h>  // not linux/resource.h: its linux/time.h clashes with glibc's
+#include <linux/sched.h>
+#include <linux/utsname.h>
+
+#include <cstring>
+
+#include "arch/x86_64/cpu.h"
+#include "console/printk.h"
+#include "kernel/platform.h"
+#include "platform/clock.h"
+#include "sched/futex.h"
+#include "sched/irq_guard.h"
+#include "sched/scheduler.h"
+#include "syscall/syscall.h"
+#include "user/address_space.h"
+#include "user/user_mode.h"
+
+namespace pollux::sys {
+namespace {
+
+constexpr int64_t kPid = 1;
+constexpr int kSignals = 65;  // 1..64, index 0 unused
+
+struct KernelSigaction {  // the kernel's struct sigaction on x86_64
+    uint64_t handler, flags, restorer, mask;
+};
+KernelSigaction actions[kSignals];
+
+template <typename T>
+bool put(uint64_t addr, const T& value) {
+    if (!user::accessible(addr, sizeof(T), user::kProtWrite)) return false;
+    memcpy(reinterpret_cast<void*>(addr), &value, sizeof(T));
+    return true;
+}
+
+template <typename T>
+bool get(uint64_t addr, T& value) {
+    if (!user::accessible(addr, sizeof(T), user::kProtRead)) return false;
+    memcpy(&value, reinterpret_cast<const void*>(addr), sizeof(T));
+    return true;
+}
+
+template <size_t N>
+void set_field(char (&field)[N], const char* value) {
+    size_t n = strlen(value);
+    memcpy(field, value, n < N ? n : N - 1);
+}
+
+}  // namespace
+
+int64_t sys_exit(const Args& a) { user::exit_thread(int(a.a0 & 0xff)); }
+int64_t sys_exit_group(const Args& a) { user::exit_application(int(a.a0 & 0xff)); }
+int64_t sys_getpid(const Args&) { return kPid; }
+// The first application thread's tid is not 1 (the boot thread has it): gettid() == getpid()
+// holds only for Linux's main thread, and nothing checks it.
+int64_t sys_gettid(const Args&) { return sched::current()->tid; }
+int64_t sys_getuid(const Args&) { return 0; }
+
+int64_t sys_set_tid_address(const Args& a) {
+    sched::current()->clear_child_tid = a.a0;
+    return sched::current()->tid;
+}
+
+// The robust list matters when a thread dies holding a robust mutex; recorded nowhere yet
+// since threads die only through exit(2), after unlocking.
+int64_t sys_set_robust_list(const Args& a) { return a.a1 == 24 ? 0 : -EINVAL; }  // sizeof(robust_list_head)
+
+// Linux lets a kernel without CONFIG_RSEQ answer ENOSYS; glibc and musl then do without.
+int64_t sys_rseq(const Args&) { return -ENOSYS; }
+
+int64_t sys_prlimit64(const Args& a) {
+    if (a.a0 != 0 && int64_t(a.a0) != kPid) return -ESRCH;
+    if (a.a1 >= RLIM_NLIMITS) return -EINVAL;
+    struct {
+        uint64_t rlim_cur, rlim_max;
+    } limit{~0ull, ~0ull};  // RLIM64_INFINITY
+    if (a.a1 == RLIMIT_STACK) limit.rlim_cur = user::kStackSize;
+    if (a.a1 == RLIMIT_NOFILE) limit.rlim_cur = limit.rlim_max = uint64_t(platform::fd_limit());
+    if (a.a3 && !put(a.a3, limit)) return -EFAULT;
+    return 0;  // a new limit is accepted and not enforced
+}
+
+int64_t sys_getrlimit(const Args& a) {
+    Args b{0, a.a0, 0, a.a1, 0, 0, a.frame};
+    return sys_prlimit64(b);
+}
+
+int64_t sys_uname(const Args& a) {
+    new_utsname u{};
+    set_field(u.sysname, "Linux");  // what the app is written against
+    set_field(u.nodename, "pollux");
+    set_field(u.release, "6.1.0-pollux");
+    set_field(u.version, "#1 SMP Pollux " POLLUX_VERSION);
+    set_field(u.machine, "x86_64");
+    set_field(u.domainname, "(none)");
+    return put(a.a0, u) ? 0 : -EFAULT;
+}
+
+int64_t sys_arch_prctl(const Args& a) {
+    switch (a.a0) {
+    case ARCH_SET_FS:
+        if (a.a1 >= (1ull << 47)) return -EPERM;  // must be a canonical user address
+        sched::current()->fs_base = a.a1;
+        cpu::wrmsr(cpu::kMsrFsBase, a.a1);
+        return 0;
+    case ARCH_GET_FS: return put(a.a1, sched::current()->fs_base) ? 0 : -EFAULT;
+    default: return -EINVAL;  // GS is the kernel's to keep free for SMP; CET is not offered
+    }
+}
+
+int64_t sys_rt_sigaction(const Args& a) {
+    if (a.a0 < 1 || a.a0 >= uint64_t(kSignals) || a.a3 != 8) return -EINVAL;
+    if (a.a0 == 9 || a.a0 == 19) return a.a1 ? -EINVAL : 0;  // SIGKILL, SIGSTOP
+    KernelSigaction old = actions[a.a0];
+    if (a.a1 && !get(a.a1, actions[a.a0])) return -EFAULT;
+    if (a.a2 && !put(a.a2, old)) return -EFAULT;
+    return 0;
+}
+
+int64_t sys_rt_sigprocmask(const Args& a) {
+    if (a.a3 != 8) return -EINVAL;
+    uint64_t& mask = sched::current()->signal_mask;
+    uint64_t old = mask, set = 0;
+    if (a.a1 && !get(a.a1, set)) return -EFAULT;
+    if (a.a1) {
+        switch (a.a0) {
+        case 0: mask |= set; break;   // SIG_BLOCK
+        case 1: mask &= ~set; break;  // SIG_UNBLOCK
+        case 2: mask = set; break;    // SIG_SETMASK
+        default: return -EINVAL;
+        }
+    }
+    if (a.a2 && !put(a.a2, old)) return -EFAULT;
+    return 0;
+}
+
+int64_t sys_getrandom(const Args& a) {
+    uint64_t len = a.a1 > (1u << 25) ? 1u << 25 : a.a1;  // Linux caps one call at 32 MiB
+    if (len && !user::accessible(a.a0, len, user::kProtWrite)) return -EFAULT;
+    clock::entropy(reinterpret_cast<void*>(a.a0), len);
+    return int64_t(len);
+}
+
+int64_t sys_sched_yield(const Args&) {
+    sched::yield();
+    return 0;
+}
+
+int64_t sys_sched_getaffinity(const Args& a) {
+    if (a.a1 < 8) return -EINVAL;
+    return put(a.a2, uint64_t{1}) ? 8 : -EFAULT;  // one CPU
+}
+
+int64_t sys_futex(const Args& a) {
+    uint64_t uaddr = a.a0;
+    int op = int(a.a1 & FUTEX_CMD_MASK);
+    uint32_t val = uint32_t(a.a2);
+    if (uaddr % 4) return -EINVAL;
+    switch (op) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t bitset = op == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : uint32_t(a.a5);
+        if (!bitset) return -EINVAL;
+        if (!user::accessible(uaddr, 4, user::kProtRead)) return -EFAULT;
+        uint64_t deadline = 0;
+        if (a.a3) {
+            struct {
+                int64_t sec, nsec;
+            } t;
+            if (!get(a.a3, t)) return -EFAULT;
+            if (t.sec < 0 || t.nsec < 0 || t.nsec >= 1'000'000'000) return -EINVAL;
+            uint64_t ns = uint64_t(t.sec) * 1'000'000'000 + uint64_t(t.nsec);
+            uint64_t now = clock::monotonic_ns();
+            if (op == FUTEX_WAIT) {
+                deadline = now + ns;  // relative, on CLOCK_MONOTONIC
+            } else {
+                // Absolute; FUTEX_CLOCK_REALTIME says on which clock.
+                uint64_t clock_now = (a.a1 & FUTEX_CLOCK_REALTIME) ? clock::realtime_ns() : now;
+                deadline = ns > clock_now ? now + (ns - clock_now) : now;
+            }
+            if (!deadline) deadline = 1;
+        }
+        return sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(uaddr), val, bitset, deadline);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+        uint32_t bitset = op == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : uint32_t(a.a5);
+        if (!bitset) return -EINVAL;
+        return sched::futex_wake(reinterpret_cast<void*>(uaddr), int(val > 0x7fffffff ? 0x7fffffff : val), bitset);
+    }
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        // Waking everyone is a correct (if eager) requeue: waiters must tolerate spurious
+        // wake-ups, and old glibc condvars are the only users.
+        if (op == FUTEX_CMP_REQUEUE && *reinterpret_cast<const volatile uint32_t*>(uaddr) != uint32_t(a.a5))
+            return -EAGAIN;
+        return sched::futex_wake(reinterpret_cast<void*>(uaddr), 0x7fffffff, FUTEX_BITSET_MATCH_ANY);
+    default: return -ENOSYS;
+    }
+}
+
+// Threads only (CLONE_VM | CLONE_THREAD, as pthread_create asks); a new process would need a
+// second address space: fork and vfork fail with ENOSYS.
+int64_t sys_clone(const Args& a) {
+    uint64_t flags = a.a0, stack = a.a1, parent_tid = a.a2, child_tid = a.a3, tls = a.a4;
+    constexpr uint64_t kThread = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND;
+    if ((flags & kThread) != kThread) return -ENOSYS;
+    InterruptFrame child = *a.frame;
+    child.rax = 0;
+    if (stack) child.rsp = stack;
+    uint64_t fs = (flags & CLONE_SETTLS) ? tls : sched::current()->fs_base;
+    sched::Thread* t = user::create_thread(child, fs, (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0);
+    if (!t) return -ENOMEM;
+    t->signal_mask = sched::current()->signal_mask;
+    // Before the child can run, as Linux does: pthread_create and the child both read them.
+    if (flags & CLONE_PARENT_SETTID) put(parent_tid, uint32_t(t->tid));
+    if (flags & CLONE_CHILD_SETTID) put(child_tid, uint32_t(t->tid));
+    sched::make_runnable(t);
+    return t->tid;
+}
+
+// glibc 2.34+ tries clone3 first and falls back to clone on ENOSYS.
+int64_t sys_clone3(const Args&) { return -ENOSYS; }
+
+int64_t sys_tgkill(const Args& a) {
+    int sig = int(a.a2);
+    if (sig < 0 || sig >= kSignals) return -EINVAL;
+    if (sig == 0) return 0;
+    printk("application killed by signal %d (sent with tgkill): exit status %d\n", sig, 128 + sig);
+    user::exit_application(128 + sig);
+}
+
+}  // namespace pollux::sys

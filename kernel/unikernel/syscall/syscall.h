@@ -1,0 +1,64 @@
+// The Linux x86_64 system-call ABI: number in rax, arguments in rdi rsi rdx r10 r8 r9, result
+// (or -errno) in rax. syscall_dispatch (syscall_table.cc) looks the number up; each sys_*
+// below is one Linux call with Linux's semantics for what an application in this unikernel
+// can ask for.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/x86_64/interrupt_frame.h"
+
+namespace pollux::sys {
+
+struct Args {
+    uint64_t a0, a1, a2, a3, a4, a5;
+    InterruptFrame* frame;  // for clone, which copies the caller's user state
+};
+using Handler = int64_t (*)(const Args&);
+
+// syscall/sys_console.cc
+int64_t sys_read(const Args&);
+int64_t sys_write(const Args&);
+int64_t sys_writev(const Args&);
+int64_t sys_ioctl(const Args&);
+int64_t sys_fstat(const Args&);
+int64_t sys_newfstatat(const Args&);
+int64_t sys_close(const Args&);
+// syscall/sys_memory.cc
+int64_t sys_brk(const Args&);
+int64_t sys_mmap(const Args&);
+int64_t sys_munmap(const Args&);
+int64_t sys_mprotect(const Args&);
+int64_t sys_mremap(const Args&);
+int64_t sys_madvise(const Args&);
+// syscall/sys_time.cc
+int64_t sys_clock_gettime(const Args&);
+int64_t sys_clock_getres(const Args&);
+int64_t sys_gettimeofday(const Args&);
+int64_t sys_time(const Args&);
+int64_t sys_nanosleep(const Args&);
+int64_t sys_clock_nanosleep(const Args&);
+// syscall/sys_process.cc
+int64_t sys_exit(const Args&);
+int64_t sys_exit_group(const Args&);
+int64_t sys_getpid(const Args&);
+int64_t sys_gettid(const Args&);
+int64_t sys_getuid(const Args&);
+int64_t sys_set_tid_address(const Args&);
+int64_t sys_set_robust_list(const Args&);
+int64_t sys_rseq(const Args&);
+int64_t sys_prlimit64(const Args&);
+int64_t sys_getrlimit(const Args&);
+int64_t sys_uname(const Args&);
+int64_t sys_arch_prctl(const Args&);
+int64_t sys_rt_sigaction(const Args&);
+int64_t sys_rt_sigprocmask(const Args&);
+int64_t sys_getrandom(const Args&);
+int64_t sys_sched_yield(const Args&);
+int64_t sys_sched_getaffinity(const Args&);
+int64_t sys_futex(const Args&);
+int64_t sys_clone(const Args&);
+int64_t sys_clone3(const Args&);
+int64_t sys_tgkill(const Args&);
+
+}  // namespace pollux::sys

@@ -1,0 +1,91 @@
+// The table, indexed by Linux x86_64 numbers (<asm/unistd_64.h>), and the dispatcher the
+// entry stub calls. An unknown number is logged once, with its name, and fails with ENOSYS,
+// which is what glibc and musl check before falling back (clone3, rseq, statx, ...).
+#include <asm/unistd_64.h>
+#include <linux/errno.h>
+
+#include "console/printk.h"
+#include "syscall/syscall.h"
+
+namespace pollux::sys {
+namespace {
+
+constexpr int kTableSize = 512;
+
+struct Table {
+    Handler handlers[kTableSize] = {};
+    constexpr Table() {
+        handlers[__NR_read] = sys_read;
+        handlers[__NR_write] = sys_write;
+        handlers[__NR_writev] = sys_writev;
+        handlers[__NR_close] = sys_close;
+        handlers[__NR_ioctl] = sys_ioctl;
+        handlers[__NR_fstat] = sys_fstat;
+        handlers[__NR_newfstatat] = sys_newfstatat;
+        handlers[__NR_brk] = sys_brk;
+        handlers[__NR_mmap] = sys_mmap;
+        handlers[__NR_munmap] = sys_munmap;
+        handlers[__NR_mprotect] = sys_mprotect;
+        handlers[__NR_mremap] = sys_mremap;
+        handlers[__NR_madvise] = sys_madvise;
+        handlers[__NR_clock_gettime] = sys_clock_gettime;
+        handlers[__NR_clock_getres] = sys_clock_getres;
+        handlers[__NR_gettimeofday] = sys_gettimeofday;
+        handlers[__NR_time] = sys_time;
+        handlers[__NR_nanosleep] = sys_nanosleep;
+        handlers[__NR_clock_nanosleep] = sys_clock_nanosleep;
+        handlers[__NR_exit] = sys_exit;
+        handlers[__NR_exit_group] = sys_exit_group;
+        handlers[__NR_getpid] = sys_getpid;
+        handlers[__NR_gettid] = sys_gettid;
+        handlers[__NR_getuid] = sys_getuid;
+        handlers[__NR_geteuid] = sys_getuid;
+        handlers[__NR_getgid] = sys_getuid;
+        handlers[__NR_getegid] = sys_getuid;
+        handlers[__NR_set_tid_address] = sys_set_tid_address;
+        handlers[__NR_set_robust_list] = sys_set_robust_list;
+        handlers[__NR_rseq] = sys_rseq;
+        handlers[__NR_prlimit64] = sys_prlimit64;
+        handlers[__NR_getrlimit] = sys_getrlimit;
+        handlers[__NR_uname] = sys_uname;
+        handlers[__NR_arch_prctl] = sys_arch_prctl;
+        handlers[__NR_rt_sigaction] = sys_rt_sigaction;
+        handlers[__NR_rt_sigprocmask] = sys_rt_sigprocmask;
+        handlers[__NR_getrandom] = sys_getrandom;
+        handlers[__NR_sched_yield] = sys_sched_yield;
+        handlers[__NR_sched_getaffinity] = sys_sched_getaffinity;
+        handlers[__NR_futex] = sys_futex;
+        handlers[__NR_clone] = sys_clone;
+        handlers[__NR_clone3] = sys_clone3;
+        handlers[__NR_tgkill] = sys_tgkill;
+    }
+};
+constexpr Table table;
+
+const char* syscall_name(uint64_t nr) {
+    switch (nr) {
+#include "syscall_names.inc"
+    default: return "?";
+    }
+}
+
+bool logged[kTableSize];
+
+}  // namespace
+}  // namespace pollux::sys
+
+extern "C" void syscall_dispatch(pollux::InterruptFrame* f) {
+    using namespace pollux::sys;
+    uint64_t nr = f->vector;
+    Handler h = nr < kTableSize ? table.handlers[nr] : nullptr;
+    if (!h) {
+        if (nr >= kTableSize || !logged[nr]) {
+            if (nr < kTableSize) logged[nr] = true;
+            pollux::printk(KERN_NOTICE "syscall: %lu (%s) is not implemented: ENOSYS\n", nr, syscall_name(nr));
+        }
+        f->rax = uint64_t(-ENOSYS);
+        return;
+    }
+    Args a{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9, f};
+    f->rax = uint64_t(h(a));
+}

@@ -1,0 +1,216 @@
+#include "user/address_space.h"
+
+#include <linux/errno.h>
+
+#include <cstring>
+
+#include "arch/x86_64/cpu.h"
+#include "console/printk.h"
+#include "mm/direct_map.h"
+#include "mm/frame_allocator.h"
+#include "mm/page_table.h"
+#include "sched/irq_guard.h"
+
+namespace pollux::user {
+namespace {
+
+struct Area {
+    uint64_t start = 0, end = 0;  // end == 0: a free slot
+    int prot = 0;
+};
+
+constexpr size_t kMaxAreas = 1024;
+Area areas[kMaxAreas];
+uint64_t mmap_next = kMmapTop;
+uint64_t brk_start = 0, brk_current = 0;
+
+constexpr uint64_t kAddressMask = 0x000ffffffffff000;
+// The PF error code's bits (SDM Vol. 3A 4.7).
+constexpr uint64_t kPfPresent = 1, kPfWrite = 2, kPfFetch = 16;
+
+uint64_t pte_flags(int prot) {
+    uint64_t flags = mm::kPtePresent | mm::kPteUser;
+    if (prot & kProtWrite) flags |= mm::kPteWritable;
+    if (!(prot & kProtExec)) flags |= mm::nx_flag();
+    return flags;
+}
+
+Area* find(uint64_t addr) {
+    for (Area& a : areas)
+        if (a.end && addr >= a.start && addr < a.end) return &a;
+    return nullptr;
+}
+
+bool add(uint64_t start, uint64_t end, int prot) {
+    // Growing brk and neighbouring mmaps extend one area instead of filling the table.
+    for (Area& a : areas) {
+        if (a.end && a.prot == prot && a.end == start) {
+            a.end = end;
+            return true;
+        }
+    }
+    for (Area& a : areas) {
+        if (!a.end) {
+            a = {start, end, prot};
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t free_slots() {
+    size_t n = 0;
+    for (Area& a : areas) n += !a.end;
+    return n;
+}
+
+void unmap_pages(uint64_t start, uint64_t end) {
+    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+        uint64_t* pte = mm::user_pte(va, false);
+        if (!pte || !(*pte & mm::kPtePresent)) continue;
+        mm::frames().free(*pte & kAddressMask);
+        *pte = 0;
+        cpu::invlpg(va);
+    }
+}
+
+// Cuts [start, end) out of every area; the pieces outside stay. Needs up to one free slot per
+// area split in two.
+void carve(uint64_t start, uint64_t end) {
+    for (Area& a : areas) {
+        if (!a.end || a.end <= start || a.start >= end) continue;
+        Area old = a;
+        a.end = 0;
+        if (old.start < start) add(old.start, start, old.prot);
+        if (old.end > end) add(end, old.end, old.prot);
+    }
+}
+
+bool backed_page(uint64_t va, uint64_t flags) {
+    uint64_t* pte = mm::user_pte(va, true);
+    if (*pte & mm::kPtePresent) return true;
+    uint64_t frame = mm::frames().alloc();
+    if (!frame) return false;
+    memset(mm::phys_to_virt(frame), 0, mm::kPageSize);
+    *pte = frame | flags;
+    cpu::invlpg(va);
+    return true;
+}
+
+}  // namespace
+
+uint64_t page_up(uint64_t v) { return (v + mm::kPageSize - 1) & ~(mm::kPageSize - 1); }
+uint64_t page_down(uint64_t v) { return v & ~(mm::kPageSize - 1); }
+
+int map_anonymous(uint64_t start, uint64_t len, int prot) {
+    if ((prot & kProtWrite) && (prot & kProtExec)) {
+        printk("app: refusing a writable and executable mapping at %#lx (W^X)\n", start);
+        return -EACCES;
+    }
+    uint64_t end = page_up(start + len);
+    if (start % mm::kPageSize || end > mm::kUserTop || end <= start) return -EINVAL;
+    sched::IrqGuard guard;
+    if (free_slots() < 3) return -ENOMEM;
+    carve(start, end);
+    unmap_pages(start, end);
+    add(start, end, prot);
+    return 0;
+}
+
+void unmap(uint64_t start, uint64_t len) {
+    uint64_t end = page_up(start + len);
+    sched::IrqGuard guard;
+    carve(start, end);
+    unmap_pages(start, end);
+}
+
+int protect(uint64_t start, uint64_t len, int prot) {
+    if ((prot & kProtWrite) && (prot & kProtExec)) return -EACCES;
+    uint64_t end = page_up(start + len);
+    sched::IrqGuard guard;
+    if (!accessible(start, end - start, 0)) return -ENOMEM;
+    if (free_slots() < 3) return -ENOMEM;
+    carve(start, end);
+    add(start, end, prot);
+    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+        uint64_t* pte = mm::user_pte(va, false);
+        if (!pte || !(*pte & mm::kPtePresent)) continue;
+        if (prot & kProtRead || prot & kProtWrite || prot & kProtExec)
+            *pte = (*pte & kAddressMask) | pte_flags(prot);
+        else  // PROT_NONE: the frame goes, a later touch faults (and finds no right to it)
+            mm::frames().free(*pte & kAddressMask), *pte = 0;
+        cpu::invlpg(va);
+    }
+    return 0;
+}
+
+uint64_t find_free(uint64_t len) {
+    sched::IrqGuard guard;
+    len = page_up(len);
+    if (len > mmap_next - brk_current) return 0;
+    mmap_next -= len;
+    return mmap_next;
+}
+
+bool accessible(uint64_t start, uint64_t len, int prot) {
+    sched::IrqGuard guard;
+    uint64_t va = start, end = start + len;
+    if (end < start || end > mm::kUserTop) return false;
+    while (va < end) {
+        Area* a = find(va);
+        if (!a || (a->prot & prot) != prot) return false;
+        va = a->end;
+    }
+    return true;
+}
+
+bool area_at(uint64_t addr, uint64_t& start, uint64_t& end, int& prot) {
+    sched::IrqGuard guard;
+    Area* a = find(addr);
+    if (!a) return false;
+    start = a->start, end = a->end, prot = a->prot;
+    return true;
+}
+
+bool handle_fault(uint64_t addr, uint64_t error_code) {
+    if (addr >= mm::kUserTop || (error_code & kPfPresent)) return false;
+    sched::IrqGuard guard;
+    Area* a = find(addr);
+    if (!a || !a->prot) return false;
+    if ((error_code & kPfWrite) && !(a->prot & kProtWrite)) return false;
+    if ((error_code & kPfFetch) && !(a->prot & kProtExec)) return false;
+    return backed_page(page_down(addr), pte_flags(a->prot));
+}
+
+bool copy_in(uint64_t va, const void* src, size_t len) {
+    sched::IrqGuard guard;
+    auto* from = static_cast<const uint8_t*>(src);
+    while (len) {
+        Area* a = find(va);
+        if (!a || !backed_page(page_down(va), pte_flags(a->prot))) return false;
+        uint64_t offset = va % mm::kPageSize, n = mm::kPageSize - offset;
+        if (n > len) n = len;
+        uint64_t frame = *mm::user_pte(va, false) & kAddressMask;
+        memcpy(mm::phys_to_virt<uint8_t>(frame) + offset, from, n);
+        va += n, from += n, len -= n;
+    }
+    return true;
+}
+
+void set_brk_start(uint64_t start) { brk_start = brk_current = page_up(start); }
+
+// Linux's brk: returns the new break, or the old one when it cannot move.
+uint64_t brk(uint64_t requested) {
+    if (requested < brk_start) return brk_current;
+    uint64_t old_top = page_up(brk_current), new_top = page_up(requested);
+    if (new_top > old_top) {
+        if (new_top > mmap_next || map_anonymous(old_top, new_top - old_top, kProtRead | kProtWrite) < 0)
+            return brk_current;
+    } else if (new_top < old_top) {
+        unmap(new_top, old_top - new_top);
+    }
+    brk_current = requested;
+    return brk_current;
+}
+
+}  // namespace pollux::user

@@ -1,0 +1,52 @@
+// The application's half of the address space: a list of areas (Linux's VMAs) with their
+// protections, backed page by page on first touch (demand paging), so an 8 MiB thread stack
+// costs only what it uses. The kernel's own accesses to user memory in syscalls go through
+// the same fault path.
+//
+// LOCKING: every function takes an IrqGuard (one CPU). Page faults arrive with interrupts off.
+// LAYOUT: the executable where it asks (static-pie at kPieBase), brk after it, mmap areas
+// handed out top-down from kMmapTop without reuse of freed ranges (enough for one app's
+// lifetime of thread stacks and malloc arenas; a free-range search is the next step), the
+// main stack under kStackTop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pollux::user {
+
+constexpr int kProtRead = 1, kProtWrite = 2, kProtExec = 4;  // PROT_* (mman-common.h)
+constexpr uint64_t kPieBase = 0x555555554000;  // where Linux puts a PIE with ASLR off
+constexpr uint64_t kMmapTop = 0x7f0000000000;
+constexpr uint64_t kStackTop = 0x7ffffffff000;
+constexpr uint64_t kStackSize = 8ull << 20;  // RLIMIT_STACK
+
+uint64_t page_up(uint64_t v);
+uint64_t page_down(uint64_t v);
+
+// Replaces whatever was mapped in [start, start + len) with a zero-filled area (MAP_FIXED's
+// rule). -ENOMEM when the area table is full, -EACCES for write+execute (W^X holds for the
+// application too).
+int map_anonymous(uint64_t start, uint64_t len, int prot);
+void unmap(uint64_t start, uint64_t len);
+// mprotect(2): -ENOMEM if part of the range is not mapped.
+int protect(uint64_t start, uint64_t len, int prot);
+// A free range of len bytes for mmap without a fixed address, or 0.
+uint64_t find_free(uint64_t len);
+// True when [start, start + len) is entirely mapped with at least prot.
+bool accessible(uint64_t start, uint64_t len, int prot);
+// The area that contains addr: its start, end and protection; false if none.
+bool area_at(uint64_t addr, uint64_t& start, uint64_t& end, int& prot);
+
+// The page-fault hook: backs a not-present page inside an area with a zeroed frame. False
+// when the access is not allowed (the caller reports the fault).
+bool handle_fault(uint64_t addr, uint64_t error_code);
+// Copies into the application's memory through the direct map, ignoring the areas'
+// protections (the ELF loader filling read-only text). Backs pages as needed.
+bool copy_in(uint64_t va, const void* src, size_t len);
+
+// brk(2) bookkeeping: the break starts at start (page-aligned end of the executable).
+void set_brk_start(uint64_t start);
+uint64_t brk(uint64_t requested);
+
+}  // namespace pollux::user

@@ -1,0 +1,85 @@
+// The `syscall` instruction's landing point (IA32_LSTAR) and the way back to CPL3.
+//
+// No swapgs: there is one CPU, so the kernel stack pointer and the user stack scratch slot are
+// plain globals, and the kernel never uses GS. SMP will need swapgs and a GS-based per-CPU
+// block here; that is the only place that changes. IA32_FMASK clears IF, so nothing can
+// interrupt us before the stack is ours.
+//
+// The frame built here has the layout of an interrupt's (arch/x86_64/interrupt_frame.h, with
+// the syscall number in `vector`), so a syscall and an interrupt leave user mode through the
+// same iretq, a clone child starts from a copied frame, and the fault report reads the same.
+// iretq rather than sysretq: it restores every register from the frame and has no
+// non-canonical-RIP hazard (SDM Vol. 2B SYSRET, the #GP taken at CPL0).
+
+    .section .bss
+    .p2align 3
+    .global syscall_kernel_rsp
+syscall_kernel_rsp: .quad 0
+syscall_user_rsp:   .quad 0
+
+    .section .text
+    .global syscall_entry
+syscall_entry:
+    mov %rsp, syscall_user_rsp(%rip)
+    mov syscall_kernel_rsp(%rip), %rsp
+    pushq $0x23                                // user SS (gdt.h kUserData)
+    pushq syscall_user_rsp(%rip)
+    push %r11                                  // RFLAGS, as the CPU saved it
+    pushq $0x2b                                // user CS (gdt.h kUserCode)
+    push %rcx                                  // RIP after the syscall instruction
+    pushq $0                                   // error code
+    push %rax                                  // "vector": the syscall number
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    // Linux preserves the FPU/SSE registers across a syscall, and the kernel uses SSE.
+    mov %rsp, %rbx
+    sub $512, %rsp
+    and $-16, %rsp
+    fxsave (%rsp)
+    sti
+    cld
+    call syscall_dispatch
+    cli
+    fxrstor (%rsp)
+    mov %rbx, %rsp
+    .global return_to_user
+return_to_user:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
+// enter_user(InterruptFrame* frame): leaves for CPL3 through the frame (a new thread's first
+// entry, at the top of its kernel stack). Does not return.
+    .global enter_user
+enter_user:
+    cli
+    mov %rdi, %rsp
+    jmp return_to_user
