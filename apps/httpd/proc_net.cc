@@ -89,8 +89,12 @@ bool parse_snmp(std::string_view text, std::vector<SnmpSection>& out, std::strin
 
 bool parse_net_dev(std::string_view text, std::vector<NetDevCounters>& out, std::string& error) {
     out.clear();
-    next_line(text);  // "Inter-|   Receive ..."
-    next_line(text);  // " face |bytes    packets ..."
+    std::string_view title = next_line(text);    // "Inter-|   Receive ...  |  Transmit"
+    std::string_view columns = next_line(text);  // " face |bytes    packets ..."
+    if (title.find("Receive") == std::string_view::npos || columns.find("bytes") == std::string_view::npos) {
+        error = "no header lines";
+        return false;
+    }
     while (!text.empty()) {
         std::string_view line = next_line(text);
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
