@@ -58,11 +58,14 @@ void StreamConnection::pump() {
             }
         }
         if (!readable_ || peer_closed_ || close_after_flush_ || out_.size() >= kOutputHighWater) return;
-        char* p = in_.prepare(64 * 1024);
-        ssize_t r = recv(fd_, p, 64 * 1024, 0);
+        constexpr size_t kReadSize = 64 * 1024;
+        ssize_t r = recv(fd_, in_.prepare(kReadSize), kReadSize, 0);
         if (r > 0) {
             in_.commit(static_cast<size_t>(r));
             server_.counters_.bytes_in += static_cast<uint64_t>(r);
+            // A short read emptied the socket: data arriving later raises a new edge, so the
+            // recv() that would only say EAGAIN is saved (nginx's ngx_unix_recv does the same).
+            if (static_cast<size_t>(r) < kReadSize) readable_ = false;
         } else if (r == 0) {
             peer_closed_ = true;
         } else if (errno == EAGAIN) {

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <stdint.h>
-#include <stdio.h>
 
+#include <charconv>
 #include <string_view>
 
 #include "../common/buffer.h"
@@ -30,8 +30,11 @@ private:
     void line(char type, std::string_view s);
     void number(char type, int64_t v) {
         char buf[32];
-        int n = snprintf(buf, sizeof buf, "%c%lld\r\n", type, static_cast<long long>(v));
-        out_.append(std::string_view(buf, static_cast<size_t>(n)));
+        buf[0] = type;
+        char* end = std::to_chars(buf + 1, buf + sizeof buf - 2, v).ptr;
+        *end++ = '\r';
+        *end++ = '\n';
+        out_.append(std::string_view(buf, static_cast<size_t>(end - buf)));
     }
 
     apps::Buffer& out_;
