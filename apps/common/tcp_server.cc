@@ -33,6 +33,7 @@ void StreamConnection::on_events(uint32_t events) {
         return;
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) readable_ = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) eof_pending_ = true;
     if (events & EPOLLOUT) writable_ = true;
     server_.touch(*this);
     pump();
@@ -64,8 +65,10 @@ void StreamConnection::pump() {
             in_.commit(static_cast<size_t>(r));
             server_.counters_.bytes_in += static_cast<uint64_t>(r);
             // A short read emptied the socket: data arriving later raises a new edge, so the
-            // recv() that would only say EAGAIN is saved (nginx's ngx_unix_recv does the same).
-            if (static_cast<size_t>(r) < kReadSize) readable_ = false;
+            // recv() that would only say EAGAIN is saved. Not once the peer's FIN was
+            // signalled: it raises no further edge, and only reading on finds the end (nginx's
+            // ngx_unix_recv and its pending_eof do the same).
+            if (static_cast<size_t>(r) < kReadSize && !eof_pending_) readable_ = false;
         } else if (r == 0) {
             peer_closed_ = true;
         } else if (errno == EAGAIN) {

@@ -52,6 +52,7 @@ private:
     bool readable_ = true;
     bool writable_ = true;
     bool peer_closed_ = false;
+    bool eof_pending_ = false;  // EPOLLRDHUP/EPOLLHUP seen: read on to the end
     bool close_after_flush_ = false;
     int64_t last_active_ms_ = 0;
     StreamConnection* prev_ = nullptr;  // activity order, oldest at the head

@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     }
     char admin_text[32] = "off";
     if (admin_port != 0) snprintf(admin_text, sizeof admin_text, "on port %d", admin_port);
-    fprintf(stderr, "echo-server: tcp+udp echo on port %d, admin %s, pid %d\n", port, admin_text, getpid());
+    fprintf(stderr, "echo-server: tcp+udp echo on port %d, admin %s\n", port, admin_text);
     loop.run();
     fprintf(stderr, "echo-server: shutting down (%llu connections served)\n",
             static_cast<unsigned long long>(tcp.counters().accepted));

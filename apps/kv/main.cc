@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
         perror("kv: timerfd");
         return 1;
     }
-    fprintf(stderr, "kv: serving RESP on port %d, pid %d\n", port, getpid());
+    fprintf(stderr, "kv: serving RESP on port %d\n", port);
     loop.run();
     fprintf(stderr, "kv: shutting down (%llu commands, %zu keys dropped)\n",
             static_cast<unsigned long long>(db.info.commands), db.store.size());
