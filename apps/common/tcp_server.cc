@@ -39,8 +39,8 @@ void StreamConnection::on_events(uint32_t events) {
     pump();
 }
 
-// Edge-triggered: each flag stays set until the call that met EAGAIN clears it, so nothing is
-// left unread or unwritten between edges.
+// Edge-triggered: readable_/writable_ stay set until a call finds the socket drained (EAGAIN,
+// or a short read) or full, so nothing is left unread or unwritten between edges.
 void StreamConnection::pump() {
     for (;;) {
         if (!out_.empty() && writable_ && !flush()) return;
