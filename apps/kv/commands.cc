@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "../common/text.h"
 #include "reply.h"
 
 namespace kv {
@@ -35,15 +36,7 @@ std::string cat(std::initializer_list<std::string_view> parts) {
     return out;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using apps::iequals;
 
 // Redis's string2ll: optional '-', digits without a leading zero, no overflow.
 bool to_int64(std::string_view s, int64_t& out) {

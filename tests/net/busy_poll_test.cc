@@ -14,21 +14,35 @@
 
 namespace {
 
-TEST(BusyPoll, EpollWaitSpinsTheSocketsNapiContext) {
-    nettest::setup_hosts();
-    sockaddr_in srv = nettest::addr4(0, 1, 0);
-    uint16_t port = 0;
-    int l = nettest::tcp_listener(reinterpret_cast<sockaddr*>(&srv), sizeof(srv), 4, &port);
-    srv.sin_port = htons(port);
-    int c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&srv), sizeof(srv));
-    int s = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, 0));
-    ASSERT_GE(s, 0);
-    int one = 1;  // one-way small writes would otherwise wait for delayed ACKs (Nagle)
-    ASSERT_EQ(pollux::sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-    // A first exchange lets the client socket learn its NAPI id.
+// A connected pair across the wire whose client end has learnt its NAPI id from a first
+// exchange; the server end sends without Nagle (one-way small writes would otherwise wait for
+// delayed ACKs).
+class BusyPoll : public ::testing::Test {
+protected:
+    void SetUp() override {
+        nettest::setup_hosts();
+        sockaddr_in srv = nettest::addr4(0, 1, 0);
+        uint16_t port = 0;
+        l = nettest::tcp_listener(reinterpret_cast<sockaddr*>(&srv), sizeof(srv), 4, &port);
+        srv.sin_port = htons(port);
+        c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&srv), sizeof(srv));
+        s = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, 0));
+        ASSERT_GE(s, 0);
+        int one = 1;
+        ASSERT_EQ(pollux::sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+        ASSERT_EQ(pollux::sys_write(s, &b, 1), 1);
+        ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);
+    }
+    void TearDown() override {
+        EXPECT_EQ(pollux::sys_close(c), 0);
+        EXPECT_EQ(pollux::sys_close(s), 0);
+        EXPECT_EQ(pollux::sys_close(l), 0);
+    }
+    int l = -1, c = -1, s = -1;
     char b = 'x';
-    ASSERT_EQ(pollux::sys_write(s, &b, 1), 1);
-    ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);
+};
+
+TEST_F(BusyPoll, EpollWaitSpinsTheSocketsNapiContext) {
     int napi_id = 0;
     unsigned len = sizeof(napi_id);
     ASSERT_EQ(pollux::sys_getsockopt(c, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &len), 0);
@@ -54,28 +68,11 @@ TEST(BusyPoll, EpollWaitSpinsTheSocketsNapiContext) {
     EXPECT_GT(after.rounds, before.rounds);
     EXPECT_GT(pollux::net::stack_counters().busy_poll_rounds, stack_before);
     EXPECT_EQ(pollux::sys_close(ep), 0);
-    EXPECT_EQ(pollux::sys_close(c), 0);
-    EXPECT_EQ(pollux::sys_close(s), 0);
-    EXPECT_EQ(pollux::sys_close(l), 0);
 }
 
 // SO_BUSY_POLL (sk_busy_loop): a blocking read on the socket spins its NAPI context before it
 // sleeps; without the option it does not.
-TEST(BusyPoll, SoBusyPollSpinsABlockingRead) {
-    nettest::setup_hosts();
-    sockaddr_in srv = nettest::addr4(0, 1, 0);
-    uint16_t port = 0;
-    int l = nettest::tcp_listener(reinterpret_cast<sockaddr*>(&srv), sizeof(srv), 4, &port);
-    srv.sin_port = htons(port);
-    int c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&srv), sizeof(srv));
-    int s = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, 0));
-    ASSERT_GE(s, 0);
-    int one = 1;
-    ASSERT_EQ(pollux::sys_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-    char b = 'x';
-    ASSERT_EQ(pollux::sys_write(s, &b, 1), 1);
-    ASSERT_EQ(pollux::sys_read(c, &b, 1), 1);  // the client learns its NAPI id
-
+TEST_F(BusyPoll, SoBusyPollSpinsABlockingRead) {
     auto rounds_for_reads = [&](int usecs) {
         EXPECT_EQ(pollux::sys_setsockopt(c, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)), 0);
         uint64_t before = pollux::net::stack_counters().busy_poll_rounds;
@@ -91,9 +88,6 @@ TEST(BusyPoll, SoBusyPollSpinsABlockingRead) {
     };
     EXPECT_GT(rounds_for_reads(5000), 0u);
     EXPECT_EQ(rounds_for_reads(0), 0u);
-    EXPECT_EQ(pollux::sys_close(c), 0);
-    EXPECT_EQ(pollux::sys_close(s), 0);
-    EXPECT_EQ(pollux::sys_close(l), 0);
 }
 
 }  // namespace
