@@ -57,10 +57,22 @@ void Iface::receive(RxBuf* buf) {
         buf->release(buf);
         return;
     }
-    auto* rx = new (buf->stack_private) RxPbuf;
-    rx->custom.custom_free_function = free_rx_pbuf;
-    pbuf* p = pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(buf->len), PBUF_REF, &rx->custom, buf->data,
-                                  static_cast<u16_t>(buf->len));
+    pbuf* p;
+    if (buf->copy_now) {  // the driver's pool runs low: RxBuf::copy_now
+        p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(buf->len), PBUF_RAM);
+        if (p != nullptr) pbuf_take(p, buf->data, static_cast<u16_t>(buf->len));
+        buf->release(buf);
+        if (p == nullptr) {
+            ++counters.rx_dropped;
+            return;
+        }
+        ++counters.rx_copied;
+    } else {
+        auto* rx = new (buf->stack_private) RxPbuf;
+        rx->custom.custom_free_function = free_rx_pbuf;
+        p = pbuf_alloced_custom(PBUF_RAW, static_cast<u16_t>(buf->len), PBUF_REF, &rx->custom, buf->data,
+                                static_cast<u16_t>(buf->len));
+    }
     ++counters.rx_frames;
     stack_lock_held();  // drivers deliver from NAPI polls, which run under the lock
     current_rx_napi_id = buf->napi_id;

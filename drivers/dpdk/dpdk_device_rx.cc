@@ -21,6 +21,8 @@ int DpdkDevice::napi_poll(net::Napi& napi, int budget) {
     auto* dev = static_cast<DpdkDevice*>(napi.owner());
     napi.polls.fetch_add(1, std::memory_order_relaxed);
     net::RxSink* sink = dev->sink_.load(std::memory_order_acquire);
+    // Below a quarter of the pool free, frames are handed up to be copied (RxBuf::copy_now).
+    bool low = rte_mempool_avail_count(dev->pool_) < dev->pool_->size / 4;
     constexpr int kBurst = 32;
     rte_mbuf* pkts[kBurst];
     int done = 0;
@@ -40,6 +42,7 @@ int DpdkDevice::napi_poll(net::Napi& napi, int budget) {
             buf->data = rte_pktmbuf_mtod(m, uint8_t*);
             buf->len = m->data_len;
             buf->napi_id = napi.id();
+            buf->copy_now = low;
             buf->release = release_mbuf;
             buf->driver_private = m;
             dev->live_.rx_packets.fetch_add(1, std::memory_order_relaxed);

@@ -333,6 +333,16 @@ TEST_F(TapTest, EmptyPoolDropsAndCounts) {
     EXPECT_TRUE(pump([&] { return dev->counters().rx_packets == 3; }));
 }
 
+// While buffers sit with the stack, those handed up once less than a quarter of the pool is
+// free ask the stack to copy the frame and give the buffer back (RxBuf::copy_now).
+TEST_F(TapTest, LowPoolAsksTheStackToCopy) {
+    open_tap({8, 2048});
+    inject(8, 64);
+    ASSERT_TRUE(pump([&] { return sink.held.size() == 8; }));
+    for (size_t i = 0; i < 8; ++i) EXPECT_EQ(sink.held[i]->copy_now, i >= 6) << "buffer " << i;
+    sink.release_all();
+}
+
 TEST_F(TapTest, OversizedFrameIsDroppedNotTruncated) {
     open_tap({16, 2048});
     // A larger MTU after open: frames now exceed the buffers sized at open.

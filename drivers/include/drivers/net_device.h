@@ -40,6 +40,13 @@ struct RxBuf {
     uint8_t* data = nullptr;
     uint32_t len = 0;
     unsigned napi_id = 0;                 // the context that received it (busy poll, SO_INCOMING_NAPI_ID)
+    // The driver's pool is running low: the stack copies the frame and releases the buffer at
+    // once instead of keeping it zero-copy. Zero-copy buffers wait in socket queues until the
+    // application reads; a server that stops reading while it cannot write would otherwise hold
+    // every buffer, and then the ACKs that would let it write are dropped for want of one: a
+    // deadlock broken only by timeouts. (Linux's drivers refill from the page allocator, and
+    // tcp_collapse compacts such queues.)
+    bool copy_now = false;
     void (*release)(RxBuf* buf) = nullptr;  // returns the buffer to its driver; runs exactly once
     void* driver_private = nullptr;
     alignas(16) unsigned char stack_private[64];

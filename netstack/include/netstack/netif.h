@@ -49,6 +49,7 @@ kstd::Result<void> stack_add_wire_hosts(NetDevice& end0, NetDevice& end1, int li
 // checksums, unknown protocols) is in its statistics (lwip_stats: lenerr, chkerr, drop).
 struct IfaceCounters {
     uint64_t rx_frames = 0, rx_dropped = 0, tx_frames = 0, tx_dropped = 0;
+    uint64_t rx_copied = 0;  // frames copied because the driver's pool ran low (RxBuf::copy_now)
 };
 IfaceCounters iface_counters(int ifindex);
 
