@@ -423,15 +423,18 @@ SCENARIO(udp_connected_send_to_closed_port_econnrefused)
 
 SCENARIO(udp_bind_same_port_eaddrinuse)
 {
-    uint16_t pb = 0;
-    ufd b(udp_bound(AF_INET, &pb));
-    REQUIRE(b.valid());
-    ufd c(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
-    sockaddr_in sin = inet_sockaddr(pb);
-    CHECK_ERR(bind(c, reinterpret_cast<sockaddr*>(&sin), sizeof sin), EADDRINUSE);
-    // A TCP socket may use the same port number.
+    // The port comes from a TCP bind, so it is one no TCP socket of this process holds (an
+    // ephemeral UDP port could be one that an earlier scenario's TCP connection still holds in
+    // TIME-WAIT): UDP may use the same number, a second UDP socket may not.
     ufd t(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
-    CHECK_EQ(bind(t, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    sockaddr_in sin = inet_sockaddr(0);
+    REQUIRE(bind(t, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+    socklen_t len = sizeof sin;
+    REQUIRE(getsockname(t, reinterpret_cast<sockaddr*>(&sin), &len) == 0);
+    ufd b(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
+    CHECK_EQ(bind(b, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    ufd c(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
+    CHECK_ERR(bind(c, reinterpret_cast<sockaddr*>(&sin), sizeof sin), EADDRINUSE);
 }
 
 SCENARIO(udp_shutdown_unconnected_enotconn)
