@@ -114,11 +114,13 @@ void render_dev(Out& o) {
         &o);
 }
 
+// /proc/net/LEAF or /proc/self/net/LEAF. Every open() of a hosted program asks, so plain
+// comparisons: a path outside /proc/ is rejected by its first bytes.
 bool is(const char* path, const char* leaf) {
-    char a[64], b[64];
-    std::snprintf(a, sizeof(a), "/proc/net/%s", leaf);
-    std::snprintf(b, sizeof(b), "/proc/self/net/%s", leaf);
-    return std::strcmp(path, a) == 0 || std::strcmp(path, b) == 0;
+    const char* rest = nullptr;
+    if (std::strncmp(path, "/proc/net/", 10) == 0) rest = path + 10;
+    else if (std::strncmp(path, "/proc/self/net/", 15) == 0) rest = path + 15;
+    return rest != nullptr && std::strcmp(rest, leaf) == 0;
 }
 
 }  // namespace

@@ -62,16 +62,21 @@ RxPool::RxSlot* RxPool::slot(uint32_t index) const {
 
 net::RxBuf* RxPool::take() {
     RxSlot* s = nullptr;
+    bool low;
     {
         LockGuard guard(lock_);
         if (nfree_ == 0) return nullptr;
         s = slot(free_[--nfree_]);
         s->lent = true;
+        low = nfree_ < capacity_ / 4;  // under the lock take() holds anyway, not a second one
     }
     // The stack may have written anywhere in the header while it held the buffer.
     s->rx.data = reinterpret_cast<uint8_t*>(s) + kHeaderBytes;
     s->rx.len = 0;
     s->rx.napi_id = 0;
+    // Below a quarter of the pool free, the stack is asked to copy the frame and give the buffer
+    // straight back (RxBuf::copy_now).
+    s->rx.copy_now = low;
     s->rx.release = &RxPool::put;
     s->rx.driver_private = s;
     return &s->rx;

@@ -111,8 +111,6 @@ int TapDevice::receive_burst(int budget) {
         }
         buf->len = static_cast<uint32_t>(n);
         buf->napi_id = napi_.id();
-        // Below a quarter of the pool free, the stack copies the frame (RxBuf::copy_now).
-        buf->copy_now = pool_->free_count() < pool_->capacity() / 4;
         live_.rx_packets.fetch_add(1, std::memory_order_relaxed);
         live_.rx_bytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         sink->receive(buf);

@@ -147,6 +147,7 @@ void TcpSocket::busy_loop(PollMask events) {
     unsigned budget = busy_poll_budget_.load(std::memory_order_relaxed);
     uint64_t end = platform::monotonic_ns() + uint64_t{usecs} * 1000;
     while ((mask_.load(std::memory_order_seq_cst) & events) == 0 && platform::monotonic_ns() < end) {
+        // Unset, Linux's BUSY_POLL_BUDGET (8) frames a round.
         if (!stack_busy_poll(id, budget != 0 ? static_cast<int>(budget) : 8)) platform::cpu_relax();
     }
 }

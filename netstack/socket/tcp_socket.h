@@ -6,7 +6,8 @@
 // epitems on eventpoll ready lists. poll() only reads the published mask: no lock, no lwIP.
 //
 // Locking: every field is guarded by stack_lock except mask_, nospace_, napi_id_ and the
-// busy-poll settings (atomics read by poll and by blocking calls) and wq_ (its own lock). Blocking calls sleep on wq_ with stack_lock released.
+// busy-poll settings (atomics read by poll and by blocking calls) and wq_ (its own lock).
+// Blocking calls sleep on wq_ with stack_lock released.
 //
 // Lifetime: the PCB points back at the socket through tcp_arg(); release() detaches it before
 // the socket goes. Connections not yet accepted are TcpSockets on the listener's accept queue,

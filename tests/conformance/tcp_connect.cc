@@ -441,3 +441,46 @@ SCENARIO(tcp_close_listener_resets_unaccepted_connection)
     CHECK_ERR(recv(c, buf, sizeof buf, 0), ECONNRESET);
     CHECK_EQ(recv(c, buf, sizeof buf, 0), 0);
 }
+
+// A new SYN for a 4-tuple the server still holds in TIME-WAIT opens a new connection when its
+// sequence number lies beyond the old one's (RFC 1122 4.2.2.13; net/ipv4/tcp_minisocks.c
+// tcp_timewait_state_process, TCP_TW_SYN): the server closes first, so its side keeps
+// TIME-WAIT, and the client connects again from the same port.
+SCENARIO(tcp_syn_reopens_a_tuple_in_time_wait)
+{
+    uint16_t port = 0;
+    ufd l(tcp_listener(AF_INET, 4, &port));
+    REQUIRE(l.valid());
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    sockaddr_in srv = inet_sockaddr(port);
+
+    ufd c1(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    CHECK_EQ(bind(c1, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+    socklen_t len = sizeof any;
+    CHECK_EQ(getsockname(c1, reinterpret_cast<sockaddr*>(&any), &len), 0);
+    REQUIRE(connect(c1, reinterpret_cast<sockaddr*>(&srv), sizeof srv) == 0);
+    ufd s1(tcp_accept(l));
+    REQUIRE(s1.valid());
+    CHECK_EQ(s1.close(), 0);  // the server's side goes to TIME-WAIT
+    char b;
+    CHECK_EQ(read(c1, &b, 1), 0);
+    CHECK_EQ(c1.close(), 0);
+
+    // The client's side is gone once the server has acknowledged its FIN: then its port is free
+    // to bind again (bounded wait for that last ACK).
+    ufd c2(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    int r = -1;
+    for (int i = 0; i < 200 && r != 0; ++i) {
+        r = bind(c2, reinterpret_cast<sockaddr*>(&any), sizeof any);
+        if (r != 0) usleep(5000);
+    }
+    REQUIRE(r == 0);
+    CHECK_EQ(connect(c2, reinterpret_cast<sockaddr*>(&srv), sizeof srv), 0);
+    ufd s2(tcp_accept(l));
+    REQUIRE(s2.valid());
+    CHECK_EQ(write(c2, "again", 5), 5);
+    char buf[8] = {};
+    CHECK_EQ(read(s2, buf, sizeof buf), 5);
+    CHECK_EQ(std::string(buf, 5), "again");
+}

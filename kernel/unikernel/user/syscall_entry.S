@@ -11,6 +11,8 @@
 // iretq rather than sysretq: it restores every register from the frame and has no
 // non-canonical-RIP hazard (SDM Vol. 2B SYSRET, the #GP taken at CPL0).
 
+#include "arch/x86_64/frame_macros.S.inc"
+
     .section .bss
     .p2align 3
     .global syscall_kernel_rsp
@@ -29,50 +31,17 @@ syscall_entry:
     push %rcx                                  // RIP after the syscall instruction
     pushq $0                                   // error code
     push %rax                                  // "vector": the syscall number
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_gprs
     mov %rsp, %rdi
-    // Linux preserves the FPU/SSE registers across a syscall, and the kernel uses SSE.
-    mov %rsp, %rbx
-    sub $512, %rsp
-    and $-16, %rsp
-    fxsave (%rsp)
+    save_fpu
     sti
     cld
     call syscall_dispatch
     cli
-    fxrstor (%rsp)
-    mov %rbx, %rsp
+    restore_fpu
     .global return_to_user
 return_to_user:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    pop_gprs
     add $16, %rsp
     iretq
 

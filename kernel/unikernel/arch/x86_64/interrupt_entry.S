@@ -3,6 +3,8 @@
 // 17, 21, 29, 30 push one), then the vector; interrupt_common saves the rest of the
 // interrupted context and calls interrupt_dispatch(InterruptFrame*).
 
+#include "arch/x86_64/frame_macros.S.inc"
+
     .section .text
     .p2align 4
     .global isr_stubs
@@ -19,46 +21,12 @@ isr_stubs:
     .endr
 
 interrupt_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_gprs
     mov %rsp, %rdi
-    // The kernel is built with SSE allowed, so a handler may clobber XMM registers the
-    // interrupted code was using: save the FPU/SSE image (512 bytes, 16-aligned) around it.
-    mov %rsp, %rbx
-    sub $512, %rsp
-    and $-16, %rsp
-    fxsave (%rsp)
+    save_fpu
     cld
     call interrupt_dispatch
-    fxrstor (%rsp)
-    mov %rbx, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    restore_fpu
+    pop_gprs
     add $16, %rsp                              // vector and error code
     iretq
