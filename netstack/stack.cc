@@ -54,9 +54,13 @@ kstd::ListNode runner_queue GUARDED_BY(runner_lock);
 Parker runner_parker;
 std::atomic<uint64_t> napi_polls{0}, busy_rounds{0}, softirq_polls{0};
 
-// This thread holds stack_lock (inside a StackGuard), and it scheduled a context meanwhile.
-thread_local bool in_stack = false;
-thread_local bool softirq_pending = false;
+// The thread inside a StackGuard (0: none), and whether it scheduled a context meanwhile.
+// Only the holder sets softirq_pending, or (unikernel) an interrupt handler running on top of
+// it, which is why it is atomic and ~StackGuard re-checks it after giving up ownership.
+std::atomic<uintptr_t> stack_owner{0};
+std::atomic<bool> softirq_pending{false};
+
+bool in_stack() { return stack_owner.load() == platform::thread_self(); }
 
 void runner_enqueue(Napi& napi) {
     {
@@ -67,7 +71,7 @@ void runner_enqueue(Napi& napi) {
     // So here: a thread that schedules a context while it holds the stack (a transmit on the
     // wire, a reply sent from inside a poll) polls it itself when it unlocks, and the net-rx
     // thread is not woken for it. Everyone else (a device's irq thread) wakes net-rx.
-    if (in_stack) {
+    if (in_stack()) {
         softirq_pending = true;
         return;
     }
@@ -131,15 +135,21 @@ void run_softirq() REQUIRES(stack_lock) {
 
 StackGuard::StackGuard() {
     stack_lock.lock();
-    in_stack = true;
+    stack_owner.store(platform::thread_self());
 }
 
 StackGuard::~StackGuard() {
-    if (softirq_pending) run_softirq();
-    // Packets a host sent to itself wait on the loopback queue until someone polls it.
-    netif_poll_all();
-    rearm_lwip_timer();
-    in_stack = false;
+    for (;;) {
+        if (softirq_pending.load()) run_softirq();
+        // Packets a host sent to itself wait on the loopback queue until someone polls it.
+        netif_poll_all();
+        rearm_lwip_timer();
+        stack_owner.store(0);
+        // A context scheduled between the check above and the store would wait for a poll
+        // nobody makes: take it back and run it. One scheduled after the store woke net-rx.
+        if (!softirq_pending.load()) break;
+        stack_owner.store(platform::thread_self());
+    }
     stack_lock.unlock();
 }
 

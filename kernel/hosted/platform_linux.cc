@@ -106,6 +106,7 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 
 void cpu_relax() { __builtin_ia32_pause(); }
 void yield() { sched_yield(); }
+uintptr_t thread_self() { return static_cast<uintptr_t>(pthread_self()); }
 
 void* reserve_zeroed(size_t bytes) {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -32,6 +32,16 @@ void entropy(void* buf, size_t len);
 // receives the application's signals. Stops the machine if it cannot.
 void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name);
 void yield();
+// A value unique to the calling thread while it lives (never 0). The core cannot use
+// thread_local: in the unikernel the FS base a system call arrives with is the application's.
+uintptr_t thread_self();
+
+#ifdef POLLUX_UNIKERNEL
+// Masks interrupts on this CPU, nesting: the outermost enable restores what the outermost
+// disable found. SpinLock uses them; a holder must not sleep.
+void irq_disable_nested();
+void irq_enable_nested();
+#endif
 
 // Zeroed memory that is only backed when touched: the fd table reserves room for every
 // descriptor number the process may use without paying for it up front.

@@ -2,7 +2,7 @@
 //
 // Linux uses spinlocks (IRQ-safe in the kernel) for wait queues and eventpoll's ready list.
 // Hosted, a holder can be preempted by the host, so waiters yield after a bounded spin
-// instead of burning a whole time slice; in the unikernel the same type will also mask IRQs.
+// instead of burning a whole time slice; in the unikernel the same type also masks IRQs.
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,7 @@ namespace pollux {
 class CAPABILITY("spinlock") SpinLock {
 public:
     void lock() ACQUIRE() {
+        irq_off();
         for (;;) {
             if (!locked_.exchange(true, std::memory_order_acquire)) return;
             for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
@@ -26,11 +27,29 @@ public:
             }
         }
     }
-    bool try_lock() TRY_ACQUIRE(true) { return !locked_.exchange(true, std::memory_order_acquire); }
-    void unlock() RELEASE() { locked_.store(false, std::memory_order_release); }
+    bool try_lock() TRY_ACQUIRE(true) {
+        irq_off();
+        if (!locked_.exchange(true, std::memory_order_acquire)) return true;
+        irq_on();
+        return false;
+    }
+    void unlock() RELEASE() {
+        locked_.store(false, std::memory_order_release);
+        irq_on();
+    }
     bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
 
 private:
+#ifdef POLLUX_UNIKERNEL
+    // Interrupt handlers take these locks (a NIC's handler schedules NAPI onto the runner's
+    // queue, wakes a wait queue): one CPU, so masking interrupts for as long as one is held
+    // is what keeps a handler from spinning on a lock its own CPU holds (spin_lock_irqsave).
+    static void irq_off() { platform::irq_disable_nested(); }
+    static void irq_on() { platform::irq_enable_nested(); }
+#else
+    static void irq_off() {}
+    static void irq_on() {}
+#endif
     std::atomic<bool> locked_{false};
 };
 

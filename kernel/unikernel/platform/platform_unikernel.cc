@@ -46,6 +46,24 @@ void spawn_kernel_thread(void (*fn)(void*), void* arg, const char* name) {
 
 void yield() { sched::yield(); }
 
+uintptr_t thread_self() { return reinterpret_cast<uintptr_t>(sched::current()); }
+
+// Per CPU (one CPU): the nesting depth and whether interrupts were on at the outermost level.
+namespace {
+unsigned irq_depth = 0;
+bool irq_were_on = false;
+}  // namespace
+
+void irq_disable_nested() {
+    uint64_t flags;
+    asm volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    if (irq_depth++ == 0) irq_were_on = (flags & (1u << 9)) != 0;
+}
+
+void irq_enable_nested() {
+    if (--irq_depth == 0 && irq_were_on) asm volatile("sti" ::: "memory");
+}
+
 // The heap is backed up front; callers get zeroed memory at once rather than on touch.
 void* reserve_zeroed(size_t bytes) {
     void* p = mm::heap_alloc(bytes);

@@ -144,7 +144,8 @@ void on_timer(InterruptFrame&) {
 // The stack for the first switch: what switch_context pops, returning into thread_trampoline.
 uint64_t build_initial_stack(uint64_t top, void (*entry)(void*), void* arg) {
     uint64_t* sp = reinterpret_cast<uint64_t*>(top);
-    *--sp = 0;  // keeps the trampoline's call 16-byte aligned after the ret
+    // No padding: the ret leaves rsp = top (16-byte aligned), so the trampoline's call enters
+    // the thread's function with rsp = 8 mod 16, as the ABI requires (SSE spills use movdqa).
     *--sp = uint64_t(thread_trampoline);
     *--sp = 0;                // rbp
     *--sp = uint64_t(entry);  // rbx

@@ -16,14 +16,54 @@ struct Args {
 };
 using Handler = int64_t (*)(const Args&);
 
-// syscall/sys_console.cc
-int64_t sys_read(const Args&);
-int64_t sys_write(const Args&);
-int64_t sys_writev(const Args&);
+// syscall/sys_console.cc: fds 0-2 and fstat
+void install_console_fds();  // before the application starts
 int64_t sys_ioctl(const Args&);
 int64_t sys_fstat(const Args&);
 int64_t sys_newfstatat(const Args&);
+// syscall/sys_files.cc: descriptors, sockets, epoll
+int64_t sys_read(const Args&);
+int64_t sys_write(const Args&);
+int64_t sys_readv(const Args&);
+int64_t sys_writev(const Args&);
 int64_t sys_close(const Args&);
+int64_t sys_dup(const Args&);
+int64_t sys_dup2(const Args&);
+int64_t sys_dup3(const Args&);
+int64_t sys_fcntl(const Args&);
+int64_t sys_poll(const Args&);
+int64_t sys_ppoll(const Args&);
+int64_t sys_select(const Args&);
+int64_t sys_pselect6(const Args&);
+int64_t sys_epoll_create(const Args&);
+int64_t sys_epoll_create1(const Args&);
+int64_t sys_epoll_ctl(const Args&);
+int64_t sys_epoll_wait(const Args&);
+int64_t sys_epoll_pwait(const Args&);
+int64_t sys_epoll_pwait2(const Args&);
+int64_t sys_eventfd(const Args&);
+int64_t sys_eventfd2(const Args&);
+int64_t sys_timerfd_create(const Args&);
+int64_t sys_timerfd_settime(const Args&);
+int64_t sys_timerfd_gettime(const Args&);
+int64_t sys_pipe(const Args&);
+int64_t sys_pipe2(const Args&);
+int64_t sys_socketpair(const Args&);
+int64_t sys_socket(const Args&);
+int64_t sys_bind(const Args&);
+int64_t sys_connect(const Args&);
+int64_t sys_listen(const Args&);
+int64_t sys_accept(const Args&);
+int64_t sys_accept4(const Args&);
+int64_t sys_getsockname(const Args&);
+int64_t sys_getpeername(const Args&);
+int64_t sys_setsockopt(const Args&);
+int64_t sys_getsockopt(const Args&);
+int64_t sys_sendto(const Args&);
+int64_t sys_recvfrom(const Args&);
+int64_t sys_sendmsg(const Args&);
+int64_t sys_recvmsg(const Args&);
+int64_t sys_shutdown(const Args&);
 // syscall/sys_memory.cc
 int64_t sys_brk(const Args&);
 int64_t sys_mmap(const Args&);

@@ -6,8 +6,16 @@
 #include <stdlib.h>
 
 #define LWIP_ERRNO_STDINCLUDE 1
+/* lwIP's own isdigit & co.: glibc's <ctype.h> macros index a locale table the unikernel has
+ * no libc to provide. */
+#define LWIP_NO_CTYPE_H 1
 #define LWIP_TIMEVAL_PRIVATE 0
 #define BYTE_ORDER LITTLE_ENDIAN
+/* A freestanding build's <limits.h> (the unikernel's) stops at the compiler's own limits, so
+ * lwIP would typedef its own ssize_t over the libc headers' one. */
+#ifndef SSIZE_MAX
+#define SSIZE_MAX __LONG_MAX__
+#endif
 
 #ifdef __cplusplus
 extern "C" {
