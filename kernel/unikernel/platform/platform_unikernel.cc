@@ -17,6 +17,7 @@
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
+#include "syscall/syscall.h"
 
 namespace pollux::platform {
 
@@ -127,8 +128,8 @@ void timer_deadline_changed() {
 void start_timer_service() { spawn_kernel_thread(timer_service, nullptr, "timer"); }
 
 // Signals: the application's handlers are recorded by rt_sigaction but never delivered, so
-// nothing here ever raises, unblocks or interrupts anything.
-void raise_sigpipe() {}  // the write still fails with EPIPE, which is what apps check
+// nothing here unblocks or interrupts anything; SIGPIPE's default action is honoured.
+void raise_sigpipe() { sys::sigpipe(); }
 bool sigmask_swap(const uint64_t* mask, uint64_t* old) {
     static uint64_t current_mask = 0;
     if (old) *old = current_mask;

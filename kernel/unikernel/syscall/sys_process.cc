@@ -228,6 +228,17 @@ int64_t sys_clone(const Args& a) {
 // glibc 2.34+ tries clone3 first and falls back to clone on ENOSYS.
 int64_t sys_clone3(const Args&) { return -ENOSYS; }
 
+// A write to a pipe or socket without a reader (platform::raise_sigpipe). SIGPIPE's default
+// action ends the application as Linux's does; an ignored or blocked SIGPIPE leaves just the
+// EPIPE. A handler cannot run yet (no signal delivery): it is treated as ignoring the signal.
+void sigpipe() {
+    constexpr int kSigpipe = 13;
+    if (actions[kSigpipe].handler != 0) return;  // SIG_IGN or a handler
+    if (sched::current()->signal_mask & (1ull << (kSigpipe - 1))) return;
+    printk("application killed by signal %d (SIGPIPE): exit status %d\n", kSigpipe, 128 + kSigpipe);
+    user::exit_application(128 + kSigpipe);
+}
+
 int64_t sys_tgkill(const Args& a) {
     int sig = int(a.a2);
     if (sig < 0 || sig >= kSignals) return -EINVAL;

@@ -100,5 +100,6 @@ int64_t sys_futex(const Args&);
 int64_t sys_clone(const Args&);
 int64_t sys_clone3(const Args&);
 int64_t sys_tgkill(const Args&);
+void sigpipe();  // platform::raise_sigpipe
 
 }  // namespace pollux::sys
