@@ -150,6 +150,7 @@ uint64_t low_ram_top() {
 
 void init_time(uint64_t tsc_at_kmain) {
     if (!tsc::init()) panic("time: no usable TSC frequency");
+    clock::init();
     printk(KERN_INFO "time: TSC %lu.%03lu MHz (%s)\n", tsc::hz() / 1'000'000, tsc::hz() / 1000 % 1000, tsc::source());
     // The TSC counts from reset (QEMU: from the VM's start), so entry and kmain timestamps are
     // the time since reset.
