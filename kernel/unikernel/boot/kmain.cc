@@ -24,6 +24,7 @@
 #include "pci/pci.h"
 #include "platform/clock.h"
 #include "sched/scheduler.h"
+#include "syscall/syscall_stats.h"
 #include "user/application.h"
 #include "user/user_mode.h"
 
@@ -223,6 +224,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     if (boot_info.module_size) {
         printk(KERN_INFO "boot: application of %lu KiB at %#lx\n", boot_info.module_size / 1024, boot_info.module_paddr);
         user::init();
+        if (cmdline.has("pollux.syscall_stats")) sys::enable_syscall_stats();
         if (!user::start_application(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size,
                                      cmdline.app_args()))
             machine_exit(kNoApplicationStatus);

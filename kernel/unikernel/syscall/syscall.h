@@ -60,5 +60,6 @@ int64_t sys_futex(const Args&);
 int64_t sys_clone(const Args&);
 int64_t sys_clone3(const Args&);
 int64_t sys_tgkill(const Args&);
+int64_t sys_getcpu(const Args&);
 
 }  // namespace pollux::sys
