@@ -2,6 +2,8 @@
 // (low 1 GiB identity + the kernel's higher half) and interrupts off. The order matters:
 // console first (so every later failure is visible), then the CPU tables (so faults are
 // reported), then the loader's data is copied before the frame allocator may reuse its pages.
+#include <cstring>
+
 #include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
@@ -27,6 +29,7 @@
 #include "syscall/syscall_stats.h"
 #include "user/application.h"
 #include "user/user_mode.h"
+#include "user/vdso.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
@@ -224,7 +227,10 @@ extern "C" [[noreturn]] void kernel_entry() {
     if (boot_info.module_size) {
         printk(KERN_INFO "boot: application of %lu KiB at %#lx\n", boot_info.module_size / 1024, boot_info.module_paddr);
         user::init();
+        // Diagnostics and the vDSO boot tests' control (tests/boot/apps/vdso.c).
         if (cmdline.has("pollux.syscall_stats")) sys::enable_syscall_stats();
+        char vdso[8];
+        if (cmdline.get("pollux.vdso", vdso, sizeof vdso) && strcmp(vdso, "off") == 0) user::disable_vdso();
         if (!user::start_application(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size,
                                      cmdline.app_args()))
             machine_exit(kNoApplicationStatus);
