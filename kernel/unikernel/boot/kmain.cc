@@ -2,6 +2,8 @@
 // (low 1 GiB identity + the kernel's higher half) and interrupts off. The order matters:
 // console first (so every later failure is visible), then the CPU tables (so faults are
 // reported), then the loader's data is copied before the frame allocator may reuse its pages.
+#include <cstring>
+
 #include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
@@ -26,8 +28,10 @@
 #include "sched/scheduler.h"
 #include "net/net_init.h"
 #include "syscall/syscall.h"
+#include "syscall/syscall_stats.h"
 #include "user/application.h"
 #include "user/user_mode.h"
+#include "user/vdso.h"
 
 extern "C" char __kernel_start[], __kernel_end[];
 
@@ -152,6 +156,7 @@ uint64_t low_ram_top() {
 
 void init_time(uint64_t tsc_at_kmain) {
     if (!tsc::init()) panic("time: no usable TSC frequency");
+    clock::init();
     printk(KERN_INFO "time: TSC %lu.%03lu MHz (%s)\n", tsc::hz() / 1'000'000, tsc::hz() / 1000 % 1000, tsc::source());
     // The TSC counts from reset (QEMU: from the VM's start), so entry and kmain timestamps are
     // the time since reset.
@@ -226,6 +231,10 @@ extern "C" [[noreturn]] void kernel_entry() {
         user::init();
         if (!net::net_init(cmdline)) machine_exit(kBadCommandLineStatus);
         sys::install_console_fds();
+        // Diagnostics and the vDSO boot tests' control (tests/boot/apps/vdso.c).
+        if (cmdline.has("pollux.syscall_stats")) sys::enable_syscall_stats();
+        char vdso[8];
+        if (cmdline.get("pollux.vdso", vdso, sizeof vdso) && strcmp(vdso, "off") == 0) user::disable_vdso();
         if (!user::start_application(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size,
                                      cmdline.app_args()))
             machine_exit(kNoApplicationStatus);

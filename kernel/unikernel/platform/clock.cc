@@ -4,11 +4,35 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "mm/direct_map.h"
+#include "sched/irq_guard.h"
+#include "vdso/vvar.h"
 
 namespace pollux::clock {
 namespace {
 
-uint64_t epoch_ns = 0;
+// A page of its own in the kernel's .bss: user/vdso.cc maps its frame into the application,
+// so nothing else of the kernel's may share it.
+union alignas(POLLUX_VVAR_SIZE) VvarPage {
+    pollux_vvar data;
+    uint8_t bytes[POLLUX_VVAR_SIZE];
+};
+VvarPage vvar_page;
+static_assert(sizeof(VvarPage) == POLLUX_VVAR_SIZE);
+volatile pollux_vvar& vvar = vvar_page.data;
+
+// The seqlock's write side, interrupts off (one CPU: no reader runs in between; a reader
+// interrupted mid-read sees the sequence move and retries). x86 keeps stores in order, so
+// compiler barriers are all the ordering needed.
+template <typename F>
+void update(F change) {
+    sched::IrqGuard guard;
+    vvar.seq = vvar.seq + 1;
+    asm volatile("" ::: "memory");
+    change();
+    asm volatile("" ::: "memory");
+    vvar.seq = vvar.seq + 1;
+}
 
 constexpr uint32_t kCpuidRdrand = 1u << 30;  // CPUID.1:ECX.RDRAND
 constexpr uint32_t kCpuidRdseed = 1u << 18;  // CPUID.(EAX=7,ECX=0):EBX.RDSEED
@@ -56,9 +80,36 @@ bool hardware_word(uint64_t& out) {
 
 }  // namespace
 
-void set_epoch_seconds(uint64_t seconds) { epoch_ns = seconds * 1'000'000'000; }
-uint64_t monotonic_ns() { return tsc::ticks_to_ns(cpu::rdtsc()); }
-uint64_t realtime_ns() { return epoch_ns + monotonic_ns(); }
+// The TSC counts from reset and the clock from 0 there, so the bases are 0 (and stay so: the
+// 128-bit product never overflows).
+void init() {
+    update([] {
+        vvar.tsc_base = 0;
+        vvar.mono_base_ns = 0;
+        vvar.mult = tsc::mult();
+        vvar.shift = tsc::shift();
+        vvar.mode = tsc::mult() ? POLLUX_VCLOCK_TSC : POLLUX_VCLOCK_NONE;
+    });
+}
+
+void set_epoch_seconds(uint64_t seconds) {
+    update([seconds] { vvar.realtime_offset_ns = seconds * 1'000'000'000; });
+}
+
+uint64_t vvar_page_physical() { return reinterpret_cast<uint64_t>(&vvar_page) - mm::kKernelVma; }
+
+// Before init() both read 0 (pollux_vvar_read leaves them), as tsc::ticks_to_ns would.
+uint64_t monotonic_ns() {
+    uint64_t mono = 0, offset = 0;
+    pollux_vvar_read(&vvar, &mono, &offset);
+    return mono;
+}
+
+uint64_t realtime_ns() {
+    uint64_t mono = 0, offset = 0;
+    pollux_vvar_read(&vvar, &mono, &offset);
+    return mono + offset;
+}
 
 void entropy(void* buf, size_t len) {
     if (source == Source::unknown) source = detect();

@@ -4,6 +4,10 @@
 // long the boot took. Realtime is monotonic plus the epoch the command line gives
 // (`pollux.epoch=SECONDS`, which qemu/run passes from the host's clock): microvm has no RTC,
 // and a wrong date is worse than a precise one from the host.
+//
+// Both are read from the page the vDSO reads too (vdso/vvar.h), with its arithmetic: a
+// clock_gettime served by the vDSO and one served by the syscall come from the same numbers
+// and the same code, so they are ordered exactly as the TSC reads behind them.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +15,12 @@
 
 namespace pollux::clock {
 
+// Publishes the TSC's scale (tsc::init first) on the clock data page; until then the vDSO
+// sends every call to the syscall.
+void init();
 void set_epoch_seconds(uint64_t seconds);
+// The clock data page's frame, for user/vdso.cc to map read-only into the application.
+uint64_t vvar_page_physical();
 uint64_t monotonic_ns();
 uint64_t realtime_ns();
 

@@ -101,5 +101,6 @@ int64_t sys_clone(const Args&);
 int64_t sys_clone3(const Args&);
 int64_t sys_tgkill(const Args&);
 void sigpipe();  // platform::raise_sigpipe
+int64_t sys_getcpu(const Args&);
 
 }  // namespace pollux::sys

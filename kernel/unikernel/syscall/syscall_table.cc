@@ -6,6 +6,7 @@
 
 #include "console/printk.h"
 #include "syscall/syscall.h"
+#include "syscall/syscall_stats.h"
 
 namespace pollux::sys {
 namespace {
@@ -96,6 +97,7 @@ struct Table {
         handlers[__NR_clone] = sys_clone;
         handlers[__NR_clone3] = sys_clone3;
         handlers[__NR_tgkill] = sys_tgkill;
+        handlers[__NR_getcpu] = sys_getcpu;
     }
 };
 constexpr Table table;
@@ -115,6 +117,7 @@ bool logged[kTableSize];
 extern "C" void syscall_dispatch(pollux::InterruptFrame* f) {
     using namespace pollux::sys;
     uint64_t nr = f->vector;
+    count_syscall(nr);
     Handler h = nr < kTableSize ? table.handlers[nr] : nullptr;
     if (!h) {
         if (nr >= kTableSize || !logged[nr]) {

@@ -24,6 +24,11 @@ Area areas[kMaxAreas];
 uint64_t mmap_next = kMmapTop;
 uint64_t brk_start = 0, brk_current = 0;
 
+// Frames of the kernel's that areas may map (map_kernel_frame): never returned to the frame
+// allocator, never given a writable or executable PTE.
+constexpr size_t kMaxKernelFrames = 4;
+uint64_t kernel_frames[kMaxKernelFrames];
+
 constexpr uint64_t kAddressMask = 0x000ffffffffff000;
 // The PF error code's bits (SDM Vol. 3A 4.7).
 constexpr uint64_t kPfPresent = 1, kPfWrite = 2, kPfFetch = 16;
@@ -64,11 +69,30 @@ size_t free_slots() {
     return n;
 }
 
+bool is_kernel_frame(uint64_t phys) {
+    for (uint64_t f : kernel_frames)
+        if (f && f == phys) return true;
+    return false;
+}
+
+// A user page's frame goes back to the allocator, unless it is the kernel's.
+void release_frame(uint64_t phys) {
+    if (!is_kernel_frame(phys)) mm::frames().free(phys);
+}
+
+bool maps_kernel_frame(uint64_t start, uint64_t end) {
+    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+        uint64_t* pte = mm::user_pte(va, false);
+        if (pte && (*pte & mm::kPtePresent) && is_kernel_frame(*pte & kAddressMask)) return true;
+    }
+    return false;
+}
+
 void unmap_pages(uint64_t start, uint64_t end) {
     for (uint64_t va = start; va < end; va += mm::kPageSize) {
         uint64_t* pte = mm::user_pte(va, false);
         if (!pte || !(*pte & mm::kPtePresent)) continue;
-        mm::frames().free(*pte & kAddressMask);
+        release_frame(*pte & kAddressMask);
         *pte = 0;
         cpu::invlpg(va);
     }
@@ -117,6 +141,27 @@ int map_anonymous(uint64_t start, uint64_t len, int prot) {
     return 0;
 }
 
+int map_kernel_frame(uint64_t va, uint64_t phys, int prot) {
+    if (prot & (kProtWrite | kProtExec)) return -EACCES;
+    if (phys % mm::kPageSize) return -EINVAL;
+    {
+        sched::IrqGuard guard;
+        if (!is_kernel_frame(phys)) {
+            uint64_t* slot = nullptr;
+            for (uint64_t& f : kernel_frames)
+                if (!f) slot = &f;
+            if (!slot) return -ENOMEM;
+            *slot = phys;
+        }
+    }
+    if (int r = map_anonymous(va, mm::kPageSize, prot)) return r;
+    sched::IrqGuard guard;
+    uint64_t* pte = mm::user_pte(va, true);
+    *pte = phys | pte_flags(prot);
+    cpu::invlpg(va);
+    return 0;
+}
+
 void unmap(uint64_t start, uint64_t len) {
     uint64_t end = page_up(start + len);
     sched::IrqGuard guard;
@@ -129,6 +174,7 @@ int protect(uint64_t start, uint64_t len, int prot) {
     uint64_t end = page_up(start + len);
     sched::IrqGuard guard;
     if (!accessible(start, end - start, 0)) return -ENOMEM;
+    if ((prot & (kProtWrite | kProtExec)) && maps_kernel_frame(start, end)) return -EACCES;
     if (free_slots() < 3) return -ENOMEM;
     carve(start, end);
     add(start, end, prot);
@@ -138,7 +184,7 @@ int protect(uint64_t start, uint64_t len, int prot) {
         if (prot & kProtRead || prot & kProtWrite || prot & kProtExec)
             *pte = (*pte & kAddressMask) | pte_flags(prot);
         else  // PROT_NONE: the frame goes, a later touch faults (and finds no right to it)
-            mm::frames().free(*pte & kAddressMask), *pte = 0;
+            release_frame(*pte & kAddressMask), *pte = 0;
         cpu::invlpg(va);
     }
     return 0;

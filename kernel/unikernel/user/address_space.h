@@ -7,7 +7,7 @@
 // LAYOUT: the executable where it asks (static-pie at kPieBase), brk after it, mmap areas
 // handed out top-down from kMmapTop without reuse of freed ranges (enough for one app's
 // lifetime of thread stacks and malloc arenas; a free-range search is the next step), the
-// main stack under kStackTop.
+// main stack under kStackTop, the vDSO and its data page between the two (user/vdso.h).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,10 @@ uint64_t page_down(uint64_t v);
 // rule). -ENOMEM when the area table is full, -EACCES for write+execute (W^X holds for the
 // application too).
 int map_anonymous(uint64_t start, uint64_t len, int prot);
+// Maps one page of the kernel's own at va (the vDSO's clock data page, user/vdso.h): a frame
+// the frame allocator does not own, so unmap never frees it, and mprotect refuses to make it
+// writable or executable (-EACCES, as Linux for its vvar). -EACCES for such a prot here too.
+int map_kernel_frame(uint64_t va, uint64_t phys, int prot);
 void unmap(uint64_t start, uint64_t len);
 // mprotect(2): -ENOMEM if part of the range is not mapped.
 int protect(uint64_t start, uint64_t len, int prot);

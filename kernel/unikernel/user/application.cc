@@ -13,6 +13,7 @@
 #include "sched/scheduler.h"
 #include "user/address_space.h"
 #include "user/user_mode.h"
+#include "user/vdso.h"
 
 namespace pollux::user {
 namespace {
@@ -60,6 +61,7 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
     if (!elf::load(file, size, image)) return false;
     set_brk_start(image.end);
     if (map_anonymous(kStackTop - kStackSize, kStackSize, kProtRead | kProtWrite) < 0) return false;
+    uint64_t vdso = map_vdso();
 
     static char arg_text[1024];
     strncpy(arg_text, args, sizeof arg_text - 1);
@@ -83,6 +85,8 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
     uint64_t random_at = w.push_bytes(random, sizeof random);
 
     const uint64_t auxv[][2] = {
+        // First, where Linux's x86_64 puts it (ARCH_DLINFO); AT_IGNORE when there is none.
+        {vdso ? uint64_t(AT_SYSINFO_EHDR) : uint64_t(AT_IGNORE), vdso},
         {AT_HWCAP, cpu::cpuid(1).edx},  // Linux's ELF_HWCAP on x86: CPUID.1:EDX
         {AT_PAGESZ, 4096},
         {AT_CLKTCK, 100},  // USER_HZ

@@ -11,6 +11,7 @@
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
+#include "syscall/syscall_stats.h"
 
 extern "C" char syscall_entry[];
 extern "C" [[noreturn]] void enter_user(pollux::InterruptFrame* frame);
@@ -103,6 +104,7 @@ void fatal_exception(const InterruptFrame& f) {
 }
 
 void exit_application(int status) {
+    sys::print_syscall_stats();
     printk(KERN_INFO "app: exited with status %d\n", status);
     machine_exit(status);
 }

@@ -11,8 +11,14 @@ namespace pollux::tsc {
 bool init();
 uint64_t hz();
 const char* source();
-// Nanoseconds for a TSC tick count, without 128-bit division (no libgcc here).
+// Nanoseconds for a TSC tick count: ticks * mult >> shift (vdso/vvar.h's arithmetic, with the
+// numbers clock.cc publishes to the vDSO), so the kernel's every reading of the clock, the
+// scheduler's included, is the one user space computes.
 uint64_t ticks_to_ns(uint64_t ticks);
+// The inverse, from the frequency (for deadlines of busy waits; not exactly ticks_to_ns's).
 uint64_t ns_to_ticks(uint64_t ns);
+// The scale of ticks_to_ns: mult = 10^9 * 2^shift / hz, rounded down.
+uint64_t mult();
+uint32_t shift();
 
 }  // namespace pollux::tsc
