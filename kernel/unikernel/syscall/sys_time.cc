@@ -105,4 +105,19 @@ int64_t sys_clock_nanosleep(const Args& a) {
     return sleep_for(ns);
 }
 
+// rt_sigtimedwait(set, info, timeout, sigsetsize): no signal is ever pending here (tgkill and
+// faults end the application instead), so the wait lasts its whole timeout and fails with
+// EAGAIN, or sleeps for good without one: apps park a thread in sigwait() for SIGINT/SIGTERM,
+// which must sleep rather than spin.
+int64_t sys_rt_sigtimedwait(const Args& a) {
+    if (a.a3 != 8) return -EINVAL;
+    if (!user::accessible(a.a0, 8, user::kProtRead)) return -EFAULT;
+    uint64_t ns = ~0ull;
+    if (a.a2) {
+        if (int64_t r = get_timespec(a.a2, ns)) return r;
+    }
+    sleep_for(ns);
+    return -EAGAIN;
+}
+
 }  // namespace pollux::sys

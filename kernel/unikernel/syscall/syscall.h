@@ -78,6 +78,7 @@ int64_t sys_gettimeofday(const Args&);
 int64_t sys_time(const Args&);
 int64_t sys_nanosleep(const Args&);
 int64_t sys_clock_nanosleep(const Args&);
+int64_t sys_rt_sigtimedwait(const Args&);
 // syscall/sys_process.cc
 int64_t sys_exit(const Args&);
 int64_t sys_exit_group(const Args&);

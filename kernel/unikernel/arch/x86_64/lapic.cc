@@ -62,6 +62,9 @@ bool init() {
 uint64_t timer_hz() { return timer_frequency; }
 
 void timer_oneshot(uint64_t ns) {
+    // Past the 32-bit count (about a minute) the caller re-arms when it fires anyway; clamping
+    // ns first keeps the product below 2^64 for far deadlines (a sleep "forever").
+    if (ns > 1'000'000'000'000) ns = 1'000'000'000'000;
     uint64_t ticks = ns / 1000 * timer_frequency / 1'000'000;
     if (ticks == 0) ticks = 1;
     if (ticks > 0xffffffff) ticks = 0xffffffff;
