@@ -57,13 +57,15 @@ bool net_init(const Cmdline& cmdline) {
     IfaceConfig cfg;
     if (!parse_config(cmdline, cfg)) return false;
     inet_register();  // AF_INET/AF_INET6 sockets work (over loopback) even without a device
+    // The stack (and with it the NAPI runner) first: an interrupt that comes before there is a
+    // runner would mark the context scheduled with nobody to poll it, and receive stays off.
+    stack_init();
     virtio::VirtioNet* dev = virtio_net_pci_probe(kVector);
     if (dev == nullptr) dev = virtio_net_mmio_probe(kVector);
     if (dev == nullptr) {
         printk(KERN_INFO "net: no network device; the application runs without one\n");
         return true;
     }
-    stack_init();
     kstd::Result<int> index = stack_add_device(*dev, cfg);
     if (!index.ok()) {
         printk(KERN_ERR "net: cannot add %s to the stack (error %d)\n", dev->name(), index.error_code());
