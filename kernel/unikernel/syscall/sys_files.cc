@@ -189,23 +189,26 @@ int64_t sys_epoll_ctl(const Args& a) {
     return pollux::sys_epoll_ctl(int(a.a0), int(a.a1), int(a.a2), ptr<const abi::EpollEvent>(a.a3));
 }
 namespace {
-bool events_ok(uint64_t events, uint64_t max) {
-    return int(max) <= 0 || max > (1u << 26) || writable(events, max * sizeof(abi::EpollEvent));
+// Linux copies events out one by one and fails with EFAULT only when it has one to copy
+// (epoll_wait(ep, NULL, 1, 0) on an idle eventpoll is 0): an unmapped array is passed on as
+// null, the portable code's stand-in for it.
+abi::EpollEvent* events_buf(uint64_t events, uint64_t max) {
+    bool ok = int(max) <= 0 || max > (1u << 26) || writable(events, max * sizeof(abi::EpollEvent));
+    return ok ? ptr<abi::EpollEvent>(events) : nullptr;
 }
 }  // namespace
 int64_t sys_epoll_wait(const Args& a) {
-    if (!events_ok(a.a1, a.a2)) return -EFAULT;
-    return pollux::sys_epoll_wait(int(a.a0), ptr<abi::EpollEvent>(a.a1), int(a.a2), int(a.a3));
+    return pollux::sys_epoll_wait(int(a.a0), events_buf(a.a1, a.a2), int(a.a2), int(a.a3));
 }
 int64_t sys_epoll_pwait(const Args& a) {
-    if (!events_ok(a.a1, a.a2) || !sigset_ok(a.a4)) return -EFAULT;
-    return pollux::sys_epoll_pwait(int(a.a0), ptr<abi::EpollEvent>(a.a1), int(a.a2), int(a.a3),
+    if (!sigset_ok(a.a4)) return -EFAULT;
+    return pollux::sys_epoll_pwait(int(a.a0), events_buf(a.a1, a.a2), int(a.a2), int(a.a3),
                                    ptr<const KernelSigset>(a.a4), a.a5);
 }
 int64_t sys_epoll_pwait2(const Args& a) {
-    if (!events_ok(a.a1, a.a2) || !sigset_ok(a.a4)) return -EFAULT;
+    if (!sigset_ok(a.a4)) return -EFAULT;
     if (a.a3 && !readable(a.a3, sizeof(abi::Timespec))) return -EFAULT;
-    return pollux::sys_epoll_pwait2(int(a.a0), ptr<abi::EpollEvent>(a.a1), int(a.a2),
+    return pollux::sys_epoll_pwait2(int(a.a0), events_buf(a.a1, a.a2), int(a.a2),
                                     ptr<const abi::Timespec>(a.a3), ptr<const KernelSigset>(a.a4), a.a5);
 }
 
