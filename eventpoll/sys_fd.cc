@@ -34,10 +34,11 @@ long do_readv(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_read(*file); r < 0) return r;
-    IoVec segs[abi::kUIO_MAXIOV];
-    long total = import_iovec(iov, iovcnt, segs);
+    IovecBuffer segs(iovcnt);
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(iov, iovcnt, segs.get());
     if (total <= 0) return total;
-    IoIter it(segs, static_cast<size_t>(iovcnt));
+    IoIter it(segs.get(), static_cast<size_t>(iovcnt));
     return restart_syscall([&] { return result_of(file->read(it, file->nonblocking())); });
 }
 
@@ -45,10 +46,11 @@ long do_writev(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_write(*file); r < 0) return r;
-    IoVec segs[abi::kUIO_MAXIOV];
-    long total = import_iovec(iov, iovcnt, segs);
+    IovecBuffer segs(iovcnt);
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(iov, iovcnt, segs.get());
     if (total <= 0) return total;
-    IoIter it(segs, static_cast<size_t>(iovcnt));
+    IoIter it(segs.get(), static_cast<size_t>(iovcnt));
     return restart_syscall([&] { return result_of(file->write(it, file->nonblocking())); });
 }
 
