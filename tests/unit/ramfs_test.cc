@@ -172,7 +172,9 @@ TEST(Cpio, EveryTruncationIsAnErrorNotACrash) {
         const char* error = nullptr;
         names_of(reinterpret_cast<const uint8_t*>(cut.data()), cut.size(), &error);
         // The last few bytes are the trailer's padding: without them the archive is whole.
-        if (len + 3 < a.size()) EXPECT_NE(error, nullptr) << "length " << len;
+        if (len + 3 < a.size()) {
+            EXPECT_NE(error, nullptr) << "length " << len;
+        }
     }
 }
 
