@@ -36,15 +36,15 @@ namespace {
 class Archive {
 public:
     Archive& add(const std::string& name, uint32_t mode, const std::string& data = "", const char* magic = "070701",
-                 uint32_t mtime = 1700000000, uint32_t nlink = 1) {
+                 uint32_t mtime = 1700000000, uint32_t nlink = 1, uint32_t ino = 0) {
         std::string nm = name + '\0';
         uint32_t check = 0;
         if (magic[5] == '2')
             for (unsigned char c : data) check += c;
         char hdr[111];
-        snprintf(hdr, sizeof hdr, "%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", magic, ++ino_, mode, 0u, 0u,
-                 nlink, mtime, static_cast<unsigned>(data.size()), 0u, 0u, 0u, 0u, static_cast<unsigned>(nm.size()),
-                 check);
+        snprintf(hdr, sizeof hdr, "%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", magic,
+                 ino != 0 ? ino : ++ino_, mode, 0u, 0u, nlink, mtime, static_cast<unsigned>(data.size()), 0u, 0u, 0u,
+                 0u, static_cast<unsigned>(nm.size()), check);
         bytes += hdr;
         bytes += nm;
         pad();
@@ -398,6 +398,34 @@ TEST(RamFsBuild, RejectsWhatCannotBeATree) {
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(x.node->data), x.node->size), "new");
     EXPECT_EQ(t.lookup(t.root(), "/a/b/c/d", 8, true).error, 0);
     EXPECT_EQ(t.lookup(t.root(), "/dev", 4, true).error, 0);  // the parent of what was left out
+}
+
+TEST(RamFsBuild, HardLinksShareTheirFile) {
+    // GNU cpio's way: every name of the file has nlink 2 and the same inode, the data comes
+    // with the last name. The first one's data (here empty) must become the shared data.
+    Archive a;
+    a.add("first", kS_IFREG | 0644, "", "070701", 1700000000, 3, 0x77);
+    a.add("second", kS_IFREG | 0644, "", "070701", 1700000000, 3, 0x77);
+    a.add("third", kS_IFREG | 0644, "shared", "070701", 1700000000, 3, 0x77);
+    a.add("other", kS_IFREG | 0644, "", "070701", 1700000000, 2, 0x78);  // another inode, alone
+    a.file("first", "replaced").end();  // a later entry of a linked name: a file of its own
+    RamFs t;
+    BuildStats s;
+    const char* error = nullptr;
+    size_t at = 0;
+    ASSERT_TRUE(t.add_archive(a.data(), a.size(), s, &error, &at)) << error;
+    auto node = [&](const char* p) { return t.lookup(t.root(), p, strlen(p), true).node; };
+    auto text = [&](const char* p) { return std::string(reinterpret_cast<const char*>(node(p)->data), node(p)->size); };
+    EXPECT_EQ(text("/second"), "shared");
+    EXPECT_EQ(text("/third"), "shared");
+    EXPECT_EQ(node("/second")->ino, node("/third")->ino);
+    EXPECT_EQ(node("/second")->nlink(), 2u);
+    EXPECT_EQ(node("/third")->nlink(), 2u);
+    EXPECT_EQ(text("/first"), "replaced");
+    EXPECT_EQ(node("/first")->nlink(), 1u);
+    EXPECT_NE(node("/first")->ino, node("/second")->ino);
+    EXPECT_EQ(text("/other"), "");
+    EXPECT_EQ(node("/other")->nlink(), 1u);
 }
 
 TEST_F(Tree, OpenChecksFlagsAsAReadOnlyMount) {

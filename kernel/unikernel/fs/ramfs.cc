@@ -10,6 +10,44 @@
 namespace pollux::fs {
 namespace {
 
+// The archive's hard-link groups while it is read, as Linux's initramfs keeps them
+// (maybe_link()): (device, inode) to the group's first node, hashed into buckets so that an
+// archive of many links is not quadratic.
+class LinkTable {
+public:
+    LinkTable() = default;
+    LinkTable(const LinkTable&) = delete;
+    LinkTable& operator=(const LinkTable&) = delete;
+    ~LinkTable() {
+        for (Group* head : buckets_) {
+            while (head != nullptr) {
+                Group* next = head->next;
+                delete head;
+                head = next;
+            }
+        }
+    }
+    // The group's first node; `node` itself when it starts a new group (or when memory ran
+    // out: it then stays a file of its own).
+    Node* join(const cpio::Entry& e, Node* node) {
+        Group*& bucket = buckets_[(e.ino ^ e.dev_minor * 31 ^ e.dev_major * 131) % kBuckets];
+        for (Group* g = bucket; g != nullptr; g = g->next)
+            if (g->ino == e.ino && g->major == e.dev_major && g->minor == e.dev_minor) return g->first;
+        auto* g = new (std::nothrow) Group{e.dev_major, e.dev_minor, e.ino, node, bucket};
+        if (g != nullptr) bucket = g;
+        return node;
+    }
+
+private:
+    struct Group {
+        uint32_t major, minor, ino;
+        Node* first;
+        Group* next;
+    };
+    static constexpr size_t kBuckets = 256;
+    Group* buckets_[kBuckets] = {};
+};
+
 bool is_dot(const char* c, size_t len) { return len == 1 && c[0] == '.'; }
 bool is_dotdot(const char* c, size_t len) { return len == 2 && c[0] == '.' && c[1] == '.'; }
 
@@ -43,6 +81,21 @@ RamFs::~RamFs() {
         delete n;
         n = next;
     }
+}
+
+void RamFs::unlink_hard(Node* node) {
+    if (node->link_next == nullptr) return;
+    Node* prev = node;
+    while (prev->link_next != node) prev = prev->link_next;
+    uint32_t remaining = node->links - 1;
+    prev->link_next = remaining == 1 ? nullptr : node->link_next;
+    for (Node* n = prev; n != nullptr;) {
+        n->links = remaining;
+        n = n->link_next == prev ? nullptr : n->link_next;
+    }
+    node->link_next = nullptr;
+    node->links = 1;
+    node->ino = next_ino_++;
 }
 
 void RamFs::link_child(Node* parent, Node* child) {
@@ -135,6 +188,7 @@ bool RamFs::add_archive(const uint8_t* data, size_t size, BuildStats& stats, con
     if (root_ == nullptr) return fail("out of memory for the file tree", 0);
     cpio::Reader reader(data, size);
     cpio::Entry e;
+    LinkTable links;
     while (reader.next(e)) {
         ++stats.entries;
         uint32_t type = e.mode & kS_IFMT;
@@ -162,6 +216,8 @@ bool RamFs::add_archive(const uint8_t* data, size_t size, BuildStats& stats, con
         if (node == nullptr) {
             node = new_node(parent, leaf, leaf_len, type);
             if (node == nullptr) return fail("out of memory for the file tree", e.offset);
+        } else {
+            unlink_hard(node);  // replaced: the names it was linked with keep their file
         }
         node->mode = type | (e.mode & kPermMask);
         node->uid = e.uid;
@@ -173,6 +229,26 @@ bool RamFs::add_archive(const uint8_t* data, size_t size, BuildStats& stats, con
         }
         node->data = e.data;
         node->size = e.size;
+        if (type == kS_IFREG && e.nlink >= 2) {
+            // A first name since replaced by a symlink is no longer this file.
+            Node* first = links.join(e, node);
+            if (first != node && first->is_regular()) {
+                node->link_next = first->link_next != nullptr ? first->link_next : first;
+                first->link_next = node;
+                node->ino = first->ino;
+                uint32_t count = first->links + 1;
+                // The data is stored once: with this entry, or with one before it.
+                const uint8_t* shared = e.size != 0 ? e.data : first->data;
+                uint64_t shared_size = e.size != 0 ? e.size : first->size;
+                Node* n = node;
+                do {
+                    n->links = count;
+                    n->data = shared;
+                    n->size = shared_size;
+                    n = n->link_next;
+                } while (n != node);
+            }
+        }
         if (type == kS_IFREG) {
             ++stats.files;
             stats.file_bytes += e.size;

@@ -57,14 +57,18 @@ struct Node {
     // Generated files: the text comes from render(render_key, ...) at open.
     Renderer render = nullptr;
     const char* render_key = nullptr;
-    char* owned = nullptr;     // a buffer this node owns (a target the kernel made up)
+    char* owned = nullptr;  // a buffer this node owns (a target the kernel made up)
+    // Regular files hard-linked in the archive: the names of one file form a ring through
+    // link_next and share ino, data and links (their count). Null and 1 otherwise.
+    Node* link_next = nullptr;
+    uint32_t links = 1;
     Node* all_next = nullptr;  // every node the tree ever made, for the destructor
 
     bool is_dir() const { return (mode & kS_IFMT) == kS_IFDIR; }
     bool is_regular() const { return (mode & kS_IFMT) == kS_IFREG; }
     bool is_symlink() const { return (mode & kS_IFMT) == kS_IFLNK; }
     bool is_generated() const { return render != nullptr; }
-    uint32_t nlink() const { return is_dir() ? 2 + subdirs : 1; }
+    uint32_t nlink() const { return is_dir() ? 2 + subdirs : links; }
     // The directory's child with this name, or null.
     Node* child(const char* n, size_t len) const;
 };
@@ -107,6 +111,8 @@ public:
     // "/init"); "." is the root itself. Missing parent directories are made (0755), as a later
     // entry for the same directory then only sets its mode, owner and time; a later regular
     // file or symlink of the same name replaces an earlier one (Linux's initramfs unlinks it).
+    // Regular files with nlink >= 2 and the same (device, inode) are one file under several
+    // names, its data taken from whichever entry carries it (cpio stores it once).
     bool add_archive(const uint8_t* data, size_t size, BuildStats& stats, const char** error, size_t* error_offset);
 
     // The kernel's own nodes (/proc). Each returns null on allocation failure or when the name
@@ -123,6 +129,8 @@ public:
 
 private:
     Node* new_node(Node* parent, const char* name, size_t len, uint32_t mode);
+    // Takes a node out of its ring of hard links: it becomes a file of its own.
+    void unlink_hard(Node* node);
     void link_child(Node* parent, Node* child);
     // Finds or makes the directory chain of an archive path's parents; the last component
     // comes back in (*leaf, *leaf_len). Null, with *error, on a bad name.

@@ -20,7 +20,6 @@ using Handler = int64_t (*)(const Args&);
 void install_console_fds();  // before the application starts
 int64_t sys_ioctl(const Args&);
 int64_t sys_fstat(const Args&);
-int64_t sys_newfstatat(const Args&);
 // syscall/sys_files.cc: descriptors, sockets, epoll
 int64_t sys_read(const Args&);
 int64_t sys_write(const Args&);
@@ -73,6 +72,7 @@ int64_t sys_openat(const Args&);
 int64_t sys_creat(const Args&);
 int64_t sys_stat(const Args&);
 int64_t sys_lstat(const Args&);
+int64_t sys_newfstatat(const Args&);
 int64_t sys_statx(const Args&);
 int64_t sys_getdents64(const Args&);
 int64_t sys_access(const Args&);

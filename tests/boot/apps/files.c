@@ -232,6 +232,7 @@ static void paths_and_links(const char* argv0) {
 
 static void errors(void) {
     char buf[8];
+    struct stat st;
     FAILS_WITH(open("/srv/hello.txt", O_WRONLY), EROFS);
     FAILS_WITH(open("/srv/hello.txt", O_RDWR), EROFS);
     FAILS_WITH(open("/srv/hello.txt", O_RDONLY | O_TRUNC), EROFS);
@@ -251,7 +252,11 @@ static void errors(void) {
     memset(longname, 'a', sizeof longname);
     memcpy(longname, "/srv/", 5);
     longname[sizeof longname - 1] = 0;
-    FAILS_WITH(open(longname, O_RDONLY), ENAMETOOLONG);
+    FAILS_WITH(open(longname, O_RDONLY), ENAMETOOLONG);  // a component over NAME_MAX
+    static char longpath[5000];  // no NUL within PATH_MAX bytes
+    for (size_t i = 0; i + 1 < sizeof longpath; i += 2) memcpy(longpath + i, "/.", 2);
+    FAILS_WITH(open(longpath, O_RDONLY), ENAMETOOLONG);
+    FAILS_WITH(stat(longpath, &st), ENAMETOOLONG);
     FAILS_WITH(mkdir("/srv/newdir", 0755), EROFS);
     FAILS_WITH(mkdir("/srv/sub", 0755), EEXIST);
     FAILS_WITH(unlink("/srv/hello.txt"), EROFS);
