@@ -15,7 +15,7 @@ namespace {
 
 RamFs* tree = nullptr;
 // The init path outlives the boot: /proc/1/exe and argv[0] point at it.
-char init_path[kPathMax];
+char init_path[kPathMax + 1];
 
 const char* lookup_error(int error) {
     switch (error) {
@@ -57,40 +57,47 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
     BuildStats stats;
     const char* why = nullptr;
     size_t at = 0;
+    // What stops the boot is an error (KERN_ERR): `quiet` still shows it.
     if (!tree->add_archive(module, size, stats, &why, &at)) {
-        printk("fs: malformed cpio archive (byte %zu of %zu): %s; stopping (exit status %d)\n", at, size, why,
+        printk(KERN_ERR "fs: malformed cpio archive (byte %zu of %zu): %s; stopping (exit status %d)\n", at, size, why,
                kBadArchiveStatus);
         init.status = kBadArchiveStatus;
         return init;
     }
-    if (!cmdline.get("init", init_path, sizeof init_path)) {
+    // Read one byte in, so that a relative init= gets its leading slash in front: /proc/1/exe
+    // must be absolute.
+    if (!cmdline.get("init", init_path + 1, sizeof init_path - 1)) {
         if (cmdline.has("init")) {
-            printk("fs: init= is longer than PATH_MAX; stopping (exit status %d)\n", kNoInitStatus);
+            printk(KERN_ERR "fs: init= is longer than PATH_MAX; stopping (exit status %d)\n", kNoInitStatus);
             init.status = kNoInitStatus;
             return init;
         }
-        memcpy(init_path, "/init", sizeof "/init");
+        memcpy(init_path + 1, "/init", sizeof "/init");
+    }
+    const char* path = init_path + 1;
+    if (path[0] != '/') {
+        init_path[0] = '/';
+        path = init_path;
     }
     printk(KERN_INFO "fs: cpio archive of %zu KiB: %u files (%lu KiB), %u directories, %u symlinks, %u skipped\n",
            size / 1024, stats.files, stats.file_bytes / 1024, stats.dirs, stats.symlinks, stats.skipped);
-    // Relative init= paths start at the root, as the kernel's own cwd is "/".
-    Lookup l = tree->lookup(tree->root(), init_path, strlen(init_path), true);
+    Lookup l = tree->lookup(tree->root(), path, strlen(path), true);
     const char* problem = l.error != 0             ? lookup_error(l.error)
                           : !l.node->is_regular()  ? "not a regular file"
                           : l.node->is_generated() ? "not a file of the archive"
                                                    : nullptr;
     if (problem != nullptr) {
-        printk("fs: init=%s: %s (init=PATH names the archive's program to run); stopping (exit status %d)\n", init_path,
-               problem, kNoInitStatus);
+        printk(KERN_ERR "fs: init=%s: %s (init=PATH names the archive's program to run); stopping (exit status %d)\n",
+               path, problem, kNoInitStatus);
         init.status = kNoInitStatus;
         return init;
     }
-    if (!mount_proc(*tree, net::proc_net_render, init_path)) printk(KERN_WARNING "fs: out of memory for /proc\n");
+    if (!mount_proc(*tree, net::proc_net_render, path)) printk(KERN_WARNING "fs: out of memory for /proc\n");
     init.elf = l.node->data;
     init.size = static_cast<size_t>(l.node->size);
     init.args = cmdline.app_args();
-    if (init.args[0] == '\0') init.args = init_path;  // Linux starts init with argv[0] = its path
-    printk(KERN_INFO "fs: init %s, %zu KiB\n", init_path, init.size / 1024);
+    if (init.args[0] == '\0') init.args = path;  // Linux starts init with argv[0] = its path
+    printk(KERN_INFO "fs: init %s, %zu KiB\n", path, init.size / 1024);
     return init;
 }
 

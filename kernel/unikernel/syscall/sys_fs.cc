@@ -139,9 +139,7 @@ void node_stat(const fs::Node& node, struct stat& st) {
 // null path too, as Linux 6.11 allows), else the lookup's file.
 int stat_target(int dirfd, uint64_t upath, int flags, struct stat& st) {
     const bool empty_ok = (flags & AT_EMPTY_PATH) != 0;
-    if (upath == 0 && empty_ok) {
-        // nothing to copy
-    } else {
+    if (upath != 0 || !empty_ok) {
         UserPath path(upath);
         if (int e = path.error(empty_ok)) return e;
         if (!path.empty()) {
