@@ -17,6 +17,17 @@ File::File(FileKind kind, uint8_t mode, int flags)
 kstd::Result<size_t> File::read(IoIter&, bool) { return kstd::err(EINVAL); }
 kstd::Result<size_t> File::write(IoIter&, bool) { return kstd::err(EINVAL); }
 kstd::Result<long> File::ioctl(unsigned long, uintptr_t) { return kstd::err(ENOTTY); }
+kstd::Result<int64_t> File::llseek(int64_t, int) {
+    switch (kind_) {
+    case FileKind::eventpoll:
+    case FileKind::eventfd:
+    case FileKind::timerfd:
+        return int64_t{0};
+    default:
+        return kstd::err(ESPIPE);
+    }
+}
+kstd::Result<size_t> File::read_at(IoIter&, int64_t) { return kstd::err(ESPIPE); }
 void File::show_fdinfo(Printer&) {}
 
 void File::put() {

@@ -34,12 +34,11 @@ long do_readv(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_read(*file); r < 0) return r;
-    IovecBuffer room;
-    IoVec* segs = room.get(iovcnt > 0 && iovcnt <= abi::kUIO_MAXIOV ? static_cast<size_t>(iovcnt) : 0);
-    if (segs == nullptr) return -ENOMEM;
-    long total = import_iovec(iov, iovcnt, segs);
+    IovecBuffer segs(iovcnt);
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(iov, iovcnt, segs.get());
     if (total <= 0) return total;
-    IoIter it(segs, static_cast<size_t>(iovcnt));
+    IoIter it(segs.get(), static_cast<size_t>(iovcnt));
     return restart_syscall([&] { return result_of(file->read(it, file->nonblocking())); });
 }
 
@@ -47,12 +46,11 @@ long do_writev(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_write(*file); r < 0) return r;
-    IovecBuffer room;
-    IoVec* segs = room.get(iovcnt > 0 && iovcnt <= abi::kUIO_MAXIOV ? static_cast<size_t>(iovcnt) : 0);
-    if (segs == nullptr) return -ENOMEM;
-    long total = import_iovec(iov, iovcnt, segs);
+    IovecBuffer segs(iovcnt);
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(iov, iovcnt, segs.get());
     if (total <= 0) return total;
-    IoIter it(segs, static_cast<size_t>(iovcnt));
+    IoIter it(segs.get(), static_cast<size_t>(iovcnt));
     return restart_syscall([&] { return result_of(file->write(it, file->nonblocking())); });
 }
 
@@ -84,6 +82,54 @@ long sys_write(int fd, const void* buf, size_t count) {
 }
 
 long sys_readv(int fd, const IoVec* iov, int iovcnt) { return do_readv(fd, iov, iovcnt); }
+
+namespace {
+// fdget(): an O_PATH descriptor only names a file; calls that use the file see EBADF.
+FileRef get_usable(int fd) {
+    FileRef file = FdTable::instance().get(fd);
+    if (file && (file->flags() & abi::kO_PATH) != 0) return FileRef();
+    return file;
+}
+}  // namespace
+
+// ksys_lseek(): the descriptor, then whence, then the file's own llseek.
+long sys_lseek(int fd, int64_t offset, unsigned int whence) {
+    FileRef file = get_usable(fd);
+    if (!file) return -EBADF;
+    if (whence > static_cast<unsigned>(abi::kSEEK_MAX)) return -EINVAL;
+    kstd::Result<int64_t> r = file->llseek(offset, static_cast<int>(whence));
+    return r.ok() ? static_cast<long>(r.value()) : -r.error_code();
+}
+
+// ksys_pread64(): a negative position first, then the descriptor, then FMODE_PREAD (ESPIPE),
+// then vfs_read()'s checks, of which rw_verify_area() refuses a pos + count past LLONG_MAX.
+long sys_pread64(int fd, void* buf, size_t count, int64_t pos) {
+    if (pos < 0) return -EINVAL;
+    FileRef file = get_usable(fd);
+    if (!file) return -EBADF;
+    if ((file->mode() & FMODE_PREAD) == 0) return -ESPIPE;
+    if (long r = check_read(*file); r < 0) return r;
+    if (count > static_cast<size_t>(abi::kMAX_RW_COUNT)) count = static_cast<size_t>(abi::kMAX_RW_COUNT);
+    if (static_cast<int64_t>(count) > INT64_MAX - pos) return -EINVAL;
+    IoVec seg{buf, count};
+    IoIter it(&seg, 1);
+    return result_of(file->read_at(it, pos));
+}
+
+long sys_preadv(int fd, const IoVec* iov, int iovcnt, int64_t pos) {
+    if (pos < 0) return -EINVAL;
+    FileRef file = get_usable(fd);
+    if (!file) return -EBADF;
+    if ((file->mode() & FMODE_PREAD) == 0) return -ESPIPE;
+    if (long r = check_read(*file); r < 0) return r;
+    IovecBuffer segs(iovcnt);
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(iov, iovcnt, segs.get());
+    if (total <= 0) return total;
+    if (total > INT64_MAX - pos) return -EINVAL;
+    IoIter it(segs.get(), static_cast<size_t>(iovcnt));
+    return result_of(file->read_at(it, pos));
+}
 long sys_writev(int fd, const IoVec* iov, int iovcnt) { return do_writev(fd, iov, iovcnt); }
 
 long sys_close(int fd) {

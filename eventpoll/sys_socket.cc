@@ -249,12 +249,11 @@ long sys_sendmsg(int fd, const abi::MsgHdr* msg, int flags) {
     if (m.msg_name != nullptr) {
         if (long r = addr_in(m.msg_name, static_cast<int>(m.msg_namelen), to); r < 0) return r;
     }
-    IovecBuffer room;
-    IoVec* segs = room.get(m.msg_iovlen);
-    if (segs == nullptr) return -ENOMEM;
-    long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs);
+    IovecBuffer segs(static_cast<int>(m.msg_iovlen));
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs.get());
     if (total < 0) return total;
-    IoIter it(segs, m.msg_iovlen);
+    IoIter it(segs.get(), m.msg_iovlen);
     return do_sendmsg(file, it, flags, m.msg_name != nullptr ? &to : nullptr);
 }
 
@@ -266,12 +265,11 @@ long sys_recvmsg(int fd, abi::MsgHdr* msg, int flags) {
     std::memcpy(&m, msg, sizeof(m));
     if (m.msg_iovlen > static_cast<size_t>(abi::kUIO_MAXIOV)) return -EMSGSIZE;
     if (static_cast<int>(m.msg_namelen) < 0) return -EINVAL;
-    IovecBuffer room;
-    IoVec* segs = room.get(m.msg_iovlen);
-    if (segs == nullptr) return -ENOMEM;
-    long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs);
+    IovecBuffer segs(static_cast<int>(m.msg_iovlen));
+    if (segs.get() == nullptr) return -ENOMEM;
+    long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs.get());
     if (total < 0) return total;
-    IoIter it(segs, m.msg_iovlen);
+    IoIter it(segs.get(), m.msg_iovlen);
     if (file->nonblocking()) flags |= abi::kMSG_DONTWAIT;
     SockAddr from;
     int msg_flags = 0;

@@ -39,11 +39,14 @@ inline void poll_wait(File& file, WaitQueueHead& wq, PollTable* pt) {
     if (pt != nullptr && pt->qproc != nullptr) pt->qproc(file, wq, *pt);
 }
 
-enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet };
+// regular and directory: the unikernel's read-only tree (kernel/unikernel/fs/).
+enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet, regular, directory };
 
 // Linux's f_mode bits that matter to us.
 inline constexpr uint8_t FMODE_READ = 1;
 inline constexpr uint8_t FMODE_WRITE = 2;
+// pread()/preadv() are allowed (files with a position; the others fail with ESPIPE).
+inline constexpr uint8_t FMODE_PREAD = 8;
 
 class Printer;
 
@@ -70,6 +73,12 @@ public:
     virtual kstd::Result<size_t> read(IoIter& to, bool nonblock);
     virtual kstd::Result<size_t> write(IoIter& from, bool nonblock);
     virtual kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg);
+    // lseek(2), whence already checked to be at most SEEK_MAX. The default is Linux's for
+    // what is not a file system's: eventpoll, eventfd and timerfd use noop_llseek (the
+    // position stays 0), pipes, sockets and the console are nonseekable (ESPIPE).
+    virtual kstd::Result<int64_t> llseek(int64_t offset, int whence);
+    // pread(2) at pos (>= 0) without moving the position; only called with FMODE_PREAD.
+    virtual kstd::Result<size_t> read_at(IoIter& to, int64_t pos);
     // F_SETFL: O_DIRECT is refused unless the file can do it (pipes: packet mode), and FASYNC
     // is only kept by files with a fasync operation (fs/fcntl.c: setfl()).
     virtual bool allows_odirect() const { return false; }

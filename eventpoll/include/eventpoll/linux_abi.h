@@ -64,6 +64,30 @@ inline constexpr int kO_DIRECT = 040000;
 inline constexpr int kO_NOATIME = 01000000;
 inline constexpr int kO_CLOEXEC = 02000000;
 inline constexpr int kFASYNC = 020000;
+// open(2)'s other flags (asm-generic/fcntl.h; __O_TMPFILE includes O_DIRECTORY as O_TMPFILE)
+inline constexpr int kO_CREAT = 0100;
+inline constexpr int kO_EXCL = 0200;
+inline constexpr int kO_NOCTTY = 0400;
+inline constexpr int kO_TRUNC = 01000;
+inline constexpr int kO_LARGEFILE = 0100000;
+inline constexpr int kO_DIRECTORY = 0200000;
+inline constexpr int kO_NOFOLLOW = 0400000;
+inline constexpr int kO_PATH = 010000000;
+inline constexpr int kO_TMPFILE = 020000000 | kO_DIRECTORY;
+// include/uapi/linux/fcntl.h: the *at() calls' directory and flags
+inline constexpr int kAT_FDCWD = -100;
+inline constexpr int kAT_SYMLINK_NOFOLLOW = 0x100;
+inline constexpr int kAT_EACCESS = 0x200;
+inline constexpr int kAT_NO_AUTOMOUNT = 0x800;
+inline constexpr int kAT_EMPTY_PATH = 0x1000;
+inline constexpr int kAT_STATX_SYNC_TYPE = 0x6000;
+// include/uapi/linux/fs.h: lseek's whence
+inline constexpr int kSEEK_SET = 0;
+inline constexpr int kSEEK_CUR = 1;
+inline constexpr int kSEEK_END = 2;
+inline constexpr int kSEEK_DATA = 3;
+inline constexpr int kSEEK_HOLE = 4;
+inline constexpr int kSEEK_MAX = kSEEK_HOLE;
 inline constexpr int kF_DUPFD = 0;
 inline constexpr int kF_GETFD = 1;
 inline constexpr int kF_SETFD = 2;

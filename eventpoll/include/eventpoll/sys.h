@@ -70,6 +70,10 @@ long sys_dup2(int oldfd, int newfd);
 long sys_dup3(int oldfd, int newfd, int flags);
 long sys_fcntl(int fd, int cmd, unsigned long arg);
 long sys_ioctl(int fd, unsigned long cmd, unsigned long arg);
+// Positions: ESPIPE on what has none (pipes, sockets, the console), EBADF on O_PATH files.
+long sys_lseek(int fd, int64_t offset, unsigned int whence);
+long sys_pread64(int fd, void* buf, size_t count, int64_t pos);
+long sys_preadv(int fd, const IoVec* iov, int iovcnt, int64_t pos);
 
 long sys_poll(PollFd* fds, unsigned long nfds, int timeout_ms);
 long sys_ppoll(PollFd* fds, unsigned long nfds, const abi::Timespec* timeout,

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "eventpoll/io_iter.h"
+#include "eventpoll/linux_abi.h"
 #include "kstd/result.h"
 
 namespace pollux {
@@ -11,30 +12,29 @@ namespace pollux {
 inline long result_of(const kstd::Result<size_t>& r) { return r.ok() ? static_cast<long>(r.value()) : -r.error_code(); }
 inline long result_of(const kstd::Result<void>& r) { return r.ok() ? 0 : -r.error_code(); }
 
-// import_iovec(): at most UIO_MAXIOV segments into out (room for kUIO_MAXIOV), no negative
+// import_iovec(): at most UIO_MAXIOV segments into out (room for iovcnt of them), no negative
 // lengths, the total clamped to MAX_RW_COUNT. Returns the total or -errno.
 long import_iovec(const IoVec* iov, int iovcnt, IoVec* out);
 
-// Room for an imported iovec: UIO_FASTIOV entries inline, more from the heap, as Linux's
-// import_iovec() does. A kernel stack is 16 KiB in the unikernel: UIO_MAXIOV entries (16 KiB)
-// on it would overflow it.
+// Where import_iovec() puts the segments: Linux's iovstack, UIO_FASTIOV of them on the stack
+// and more from the heap. UIO_MAXIOV segments are 16 KiB, a unikernel thread's whole kernel
+// stack. A count import_iovec() refuses (negative, over UIO_MAXIOV) allocates nothing.
 class IovecBuffer {
 public:
-    IovecBuffer() = default;
-    ~IovecBuffer() { delete[] heap_; }
+    static constexpr int kFast = 8;  // UIO_FASTIOV
+    explicit IovecBuffer(int iovcnt)
+        : segs_(iovcnt > kFast && iovcnt <= abi::kUIO_MAXIOV ? new (std::nothrow) IoVec[iovcnt] : fast_) {}
+    ~IovecBuffer() {
+        if (segs_ != fast_) delete[] segs_;
+    }
     IovecBuffer(const IovecBuffer&) = delete;
     IovecBuffer& operator=(const IovecBuffer&) = delete;
-    // Room for count entries (count <= UIO_MAXIOV), or null when the heap has none (ENOMEM).
-    IoVec* get(size_t count) {
-        if (count <= kFast) return fast_;
-        heap_ = new (std::nothrow) IoVec[count];
-        return heap_;
-    }
+    // Null when the heap had no room (the call fails with ENOMEM).
+    IoVec* get() { return segs_; }
 
 private:
-    static constexpr size_t kFast = 8;  // UIO_FASTIOV
     IoVec fast_[kFast];
-    IoVec* heap_ = nullptr;
+    IoVec* segs_;
 };
 
 }  // namespace pollux

@@ -17,6 +17,7 @@
 #include "boot/self_test.h"
 #include "console/printk.h"
 #include "console/serial.h"
+#include "fs/root_fs.h"
 #include "lib/cxx_runtime.h"
 #include "mm/direct_map.h"
 #include "mm/frame_allocator.h"
@@ -235,8 +236,11 @@ extern "C" [[noreturn]] void kernel_entry() {
         if (cmdline.has("pollux.syscall_stats")) sys::enable_syscall_stats();
         char vdso[8];
         if (cmdline.get("pollux.vdso", vdso, sizeof vdso) && strcmp(vdso, "off") == 0) user::disable_vdso();
-        if (!user::start_application(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size,
-                                     cmdline.app_args()))
+        // The module is the program, or an archive that holds it and its files (fs/root_fs.h).
+        fs::InitProgram init =
+            fs::mount_root(mm::phys_to_virt<const uint8_t>(boot_info.module_paddr), boot_info.module_size, cmdline);
+        if (init.status != 0) machine_exit(init.status);
+        if (!user::start_application(init.elf, init.size, init.args))
             machine_exit(kNoApplicationStatus);
         sched::exit_current();  // the application's threads run; the last to leave powers off
     }

@@ -7,7 +7,6 @@
 #include <asm/stat.h>
 #include <asm/termbits.h>
 #include <linux/errno.h>
-#include <linux/fcntl.h>
 
 #include <cstring>
 #include <new>
@@ -16,6 +15,7 @@
 #include "eventpoll/fd_table.h"
 #include "eventpoll/file.h"
 #include "eventpoll/sys.h"
+#include "syscall/sys_fs.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
 
@@ -72,9 +72,13 @@ public:
     }
 };
 
-// What Linux's fstat reports for each kind of file: the console is ttyS0, sockets live on
-// sockfs, pipes on pipefs, the rest are anonymous inodes (mode 0600 and no type).
+}  // namespace
+
+// What Linux's fstat reports for each kind of file: the tree's files are the tree's (sys_fs.cc),
+// the console is ttyS0, sockets live on sockfs, pipes on pipefs, the rest are anonymous inodes
+// (mode 0600 and no type).
 void fill_stat(File& file, struct stat& st) {
+    if (fill_node_stat(file, st)) return;
     memset(&st, 0, sizeof st);
     st.st_nlink = 1;
     st.st_blksize = 4096;
@@ -102,8 +106,6 @@ void fill_stat(File& file, struct stat& st) {
     }
 }
 
-}  // namespace
-
 void install_console_fds() {
     auto* console = new (std::nothrow) ConsoleFile;
     if (console == nullptr) return;
@@ -121,15 +123,6 @@ int64_t sys_fstat(const Args& a) {
     if (!user_ok(a.a1, sizeof(struct stat), user::kProtWrite)) return -EFAULT;
     fill_stat(*file, *reinterpret_cast<struct stat*>(a.a1));
     return 0;
-}
-
-int64_t sys_newfstatat(const Args& a) {
-    // Only fstat's spelling, newfstatat(fd, "", buf, AT_EMPTY_PATH): there is no file system.
-    if (!user_ok(a.a1, 1, user::kProtRead)) return -EFAULT;
-    if (*reinterpret_cast<const char*>(a.a1) != '\0') return -ENOENT;
-    if (!(a.a3 & AT_EMPTY_PATH)) return -ENOENT;
-    Args b{a.a0, a.a2, 0, 0, 0, 0, a.frame};
-    return sys_fstat(b);
 }
 
 }  // namespace pollux::sys

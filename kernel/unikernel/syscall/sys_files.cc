@@ -142,6 +142,16 @@ int64_t sys_writev(const Args& a) {
     if (!iov.ok()) return -EFAULT;
     return pollux::sys_writev(int(a.a0), iov.get(), int(a.a2));
 }
+int64_t sys_pread64(const Args& a) {
+    return pollux::sys_pread64(int(a.a0), data_buf(a.a1, a.a2, true), a.a2, int64_t(a.a3));
+}
+// x86_64's preadv takes the whole offset in its fourth argument (pos_from_hilo's high half is 0).
+int64_t sys_preadv(const Args& a) {
+    SafeIov iov(a.a1, a.a2, true);
+    if (!iov.ok()) return -EFAULT;
+    return pollux::sys_preadv(int(a.a0), iov.get(), int(a.a2), int64_t(a.a3));
+}
+int64_t sys_lseek(const Args& a) { return pollux::sys_lseek(int(a.a0), int64_t(a.a1), unsigned(a.a2)); }
 int64_t sys_close(const Args& a) { return pollux::sys_close(int(a.a0)); }
 int64_t sys_dup(const Args& a) { return pollux::sys_dup(int(a.a0)); }
 int64_t sys_dup2(const Args& a) { return pollux::sys_dup2(int(a.a0), int(a.a1)); }

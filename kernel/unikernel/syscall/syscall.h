@@ -20,7 +20,6 @@ using Handler = int64_t (*)(const Args&);
 void install_console_fds();  // before the application starts
 int64_t sys_ioctl(const Args&);
 int64_t sys_fstat(const Args&);
-int64_t sys_newfstatat(const Args&);
 // syscall/sys_files.cc: descriptors, sockets, epoll
 int64_t sys_read(const Args&);
 int64_t sys_write(const Args&);
@@ -64,6 +63,34 @@ int64_t sys_recvfrom(const Args&);
 int64_t sys_sendmsg(const Args&);
 int64_t sys_recvmsg(const Args&);
 int64_t sys_shutdown(const Args&);
+int64_t sys_pread64(const Args&);
+int64_t sys_preadv(const Args&);
+int64_t sys_lseek(const Args&);
+// syscall/sys_fs.cc: the file tree (fs/)
+int64_t sys_open(const Args&);
+int64_t sys_openat(const Args&);
+int64_t sys_creat(const Args&);
+int64_t sys_stat(const Args&);
+int64_t sys_lstat(const Args&);
+int64_t sys_newfstatat(const Args&);
+int64_t sys_statx(const Args&);
+int64_t sys_getdents64(const Args&);
+int64_t sys_access(const Args&);
+int64_t sys_faccessat(const Args&);
+int64_t sys_faccessat2(const Args&);
+int64_t sys_readlink(const Args&);
+int64_t sys_readlinkat(const Args&);
+int64_t sys_getcwd(const Args&);
+int64_t sys_chdir(const Args&);
+int64_t sys_fchdir(const Args&);
+int64_t sys_mkdir(const Args&);
+int64_t sys_mkdirat(const Args&);
+int64_t sys_unlink(const Args&);
+int64_t sys_unlinkat(const Args&);
+int64_t sys_rmdir(const Args&);
+int64_t sys_rename(const Args&);
+int64_t sys_renameat(const Args&);
+int64_t sys_renameat2(const Args&);
 // syscall/sys_memory.cc
 int64_t sys_brk(const Args&);
 int64_t sys_mmap(const Args&);
