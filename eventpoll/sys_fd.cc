@@ -34,7 +34,9 @@ long do_readv(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_read(*file); r < 0) return r;
-    IoVec segs[abi::kUIO_MAXIOV];
+    IovecBuffer room;
+    IoVec* segs = room.get(iovcnt);
+    if (segs == nullptr) return -ENOMEM;
     long total = import_iovec(iov, iovcnt, segs);
     if (total <= 0) return total;
     IoIter it(segs, static_cast<size_t>(iovcnt));
@@ -45,7 +47,9 @@ long do_writev(int fd, const IoVec* iov, int iovcnt) {
     FileRef file = FdTable::instance().get(fd);
     if (!file) return -EBADF;
     if (long r = check_write(*file); r < 0) return r;
-    IoVec segs[abi::kUIO_MAXIOV];
+    IovecBuffer room;
+    IoVec* segs = room.get(iovcnt);
+    if (segs == nullptr) return -ENOMEM;
     long total = import_iovec(iov, iovcnt, segs);
     if (total <= 0) return total;
     IoIter it(segs, static_cast<size_t>(iovcnt));

@@ -249,7 +249,9 @@ long sys_sendmsg(int fd, const abi::MsgHdr* msg, int flags) {
     if (m.msg_name != nullptr) {
         if (long r = addr_in(m.msg_name, static_cast<int>(m.msg_namelen), to); r < 0) return r;
     }
-    IoVec segs[abi::kUIO_MAXIOV];
+    IovecBuffer room;
+    IoVec* segs = room.get(static_cast<long>(m.msg_iovlen));
+    if (segs == nullptr) return -ENOMEM;
     long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs);
     if (total < 0) return total;
     IoIter it(segs, m.msg_iovlen);
@@ -264,7 +266,9 @@ long sys_recvmsg(int fd, abi::MsgHdr* msg, int flags) {
     std::memcpy(&m, msg, sizeof(m));
     if (m.msg_iovlen > static_cast<size_t>(abi::kUIO_MAXIOV)) return -EMSGSIZE;
     if (static_cast<int>(m.msg_namelen) < 0) return -EINVAL;
-    IoVec segs[abi::kUIO_MAXIOV];
+    IovecBuffer room;
+    IoVec* segs = room.get(static_cast<long>(m.msg_iovlen));
+    if (segs == nullptr) return -ENOMEM;
     long total = import_iovec(static_cast<const IoVec*>(m.msg_iov), static_cast<int>(m.msg_iovlen), segs);
     if (total < 0) return total;
     IoIter it(segs, m.msg_iovlen);
