@@ -26,10 +26,11 @@ uint64_t realtime_ns() { return clock::realtime_ns(); }
 // No suspend in a unikernel: boot time and monotonic time are the same clock.
 uint64_t boottime_ns() { return clock::monotonic_ns(); }
 
-WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns) {
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns, bool interruptible) {
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
     int r = sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(&word), expected, sched::kFutexBitsetAny,
-                              deadline_ns);
+                              deadline_ns, interruptible);
+    if (r == -EINTR) return WaitStatus::interrupted;  // a signal for the application thread
     return r == -ETIMEDOUT ? WaitStatus::timed_out : WaitStatus::woken;
 }
 

@@ -36,6 +36,12 @@ struct Thread {
     uint64_t fs_base = 0;
     uint64_t clear_child_tid = 0;
     uint64_t signal_mask = 0;  // recorded by rt_sigprocmask; nothing is delivered yet
+
+    // Linux's TIF_SIGPENDING: a signal this thread does not block is pending. An interruptible
+    // wait does not start, or ends, while it is set.
+    bool sigpending = false;
+    bool interruptible = false;  // blocked in block_interruptible()
+    bool interrupted = false;    // ... and a signal ended that wait
 };
 
 }  // namespace pollux::sched

@@ -186,7 +186,8 @@ int64_t sys_futex(const Args& a) {
             }
             if (!deadline) deadline = 1;
         }
-        return sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(uaddr), val, bitset, deadline);
+        return sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(uaddr), val, bitset, deadline,
+                                 /*interruptible=*/true);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
