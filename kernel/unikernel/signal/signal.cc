@@ -36,7 +36,8 @@ int send(sched::Thread* target, int sig, int code, const char* how) {
         for (sched::Thread* t = threads; t && !taker; t = t->signals.next)
             if (wants(t, sig)) taker = t;
     }
-    // Blocked where it lands (rt_sigtimedwait's set does not count: Linux's real_blocked).
+    // Blocked by the mask of the thread it lands on; a set rt_sigtimedwait waits for does not
+    // count as unblocked here (Linux's real_blocked): sigwait takes SIGTERM, it does not die of it.
     bool blocked = !taker || (taker->signals.mask & bit(sig));
     // An ignored signal is dropped at once unless blocked: the action may change before it is
     // unblocked (sig_ignored).
