@@ -84,7 +84,7 @@ uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
 uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
 uint64_t boottime_ns() { return clock_ns(CLOCK_BOOTTIME); }
 
-WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns) {
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns, bool) {
     struct timespec abs;
     struct timespec* timeout = nullptr;
     if (deadline_ns != 0) {

@@ -35,7 +35,7 @@ private:
             platform::cpu_relax();
         }
         while (state_.exchange(2, std::memory_order_acquire) != 0)
-            platform::futex_wait(state_, 2, 0);
+            platform::futex_wait(state_, 2, 0, /*interruptible=*/false);
     }
 
     std::atomic<uint32_t> state_{0};

@@ -19,8 +19,12 @@ uint64_t boottime_ns();
 enum class WaitStatus { woken, timed_out, interrupted };
 
 // Blocks the calling thread while *word == expected, until futex_wake, the deadline, or a
-// signal (hosted) interrupts it. Spurious returns are allowed: callers re-check.
-WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns);
+// signal interrupts it. Spurious returns are allowed: callers re-check. A lock's wait is not
+// interruptible (Linux's TASK_UNINTERRUPTIBLE): in the unikernel a signal stays pending until
+// the system call returns, so an interruptible lock wait would spin until then; hosted, the
+// host runs the handler inside the wait and the flag changes nothing.
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns,
+                      bool interruptible = true);
 void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();

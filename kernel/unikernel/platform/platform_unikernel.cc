@@ -17,6 +17,7 @@
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
+#include "signal/signal.h"
 #include "syscall/syscall.h"
 
 namespace pollux::platform {
@@ -26,10 +27,11 @@ uint64_t realtime_ns() { return clock::realtime_ns(); }
 // No suspend in a unikernel: boot time and monotonic time are the same clock.
 uint64_t boottime_ns() { return clock::monotonic_ns(); }
 
-WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns) {
+WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t deadline_ns, bool interruptible) {
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
     int r = sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(&word), expected, sched::kFutexBitsetAny,
-                              deadline_ns);
+                              deadline_ns, interruptible);
+    if (r == -EINTR) return WaitStatus::interrupted;  // a signal for the application thread
     return r == -ETIMEDOUT ? WaitStatus::timed_out : WaitStatus::woken;
 }
 
@@ -127,17 +129,12 @@ void timer_deadline_changed() {
 
 void start_timer_service() { spawn_kernel_thread(timer_service, nullptr, "timer"); }
 
-// Signals: the application's handlers are recorded by rt_sigaction but never delivered, so
-// nothing here unblocks or interrupts anything; SIGPIPE's default action is honoured.
-void raise_sigpipe() { sys::sigpipe(); }
-bool sigmask_swap(const uint64_t* mask, uint64_t* old) {
-    static uint64_t current_mask = 0;
-    if (old) *old = current_mask;
-    if (mask) current_mask = *mask;
-    return false;
-}
+// Signals are signal/'s: a pending one ends the waits above (WaitStatus::interrupted) and its
+// handler runs on the way back to user mode.
+void raise_sigpipe() { signal::raise_sigpipe(); }
+bool sigmask_swap(const uint64_t* mask, uint64_t* old) { return signal::sigmask_swap(mask, old); }
 long max_user_watches() { return 1 << 20; }
-bool signal_restarts_syscall() { return true; }  // no signal ever interrupts a wait here
+bool signal_restarts_syscall() { return signal::restarts_syscall(); }
 bool capable_net_admin() { return true; }        // the one application owns the machine
 
 }  // namespace pollux::platform

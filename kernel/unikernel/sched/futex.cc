@@ -31,19 +31,21 @@ bool is_waiting(Thread* t) {
 
 }  // namespace
 
-int futex_wait(const volatile uint32_t* word, uint32_t expected, uint32_t bitset, uint64_t deadline_ns) {
+int futex_wait(const volatile uint32_t* word, uint32_t expected, uint32_t bitset, uint64_t deadline_ns,
+               bool interruptible) {
     IrqGuard guard;
     if (*word != expected) return -EAGAIN;
     Thread* self = current();
+    if (interruptible && self->sigpending) return -EINTR;
     self->wait_key = uintptr_t(word);
     self->wait_bitset = bitset;
     self->wait_next = nullptr;
     Thread** tail = &waiters;
     while (*tail) tail = &(*tail)->wait_next;
     *tail = self;
-    bool woken = block(deadline_ns);
-    if (is_waiting(self)) remove_waiter(self);  // the deadline came first
-    return woken ? 0 : -ETIMEDOUT;
+    int r = interruptible ? block_interruptible(deadline_ns) : (block(deadline_ns) ? 0 : -ETIMEDOUT);
+    if (is_waiting(self)) remove_waiter(self);  // the deadline or a signal came first
+    return r;
 }
 
 int futex_wake(const volatile void* word, int count, uint32_t bitset) {

@@ -12,7 +12,11 @@ constexpr uint32_t kFutexBitsetAny = 0xffffffff;
 // Blocks while *word == expected, until a matching wake or the deadline (absolute monotonic
 // ns, 0 = none). Returns 0 when woken (or spuriously), -EAGAIN if the word differed,
 // -ETIMEDOUT. The word is read with interrupts off, so a wake cannot slip in between.
-int futex_wait(const volatile uint32_t* word, uint32_t expected, uint32_t bitset, uint64_t deadline_ns);
+// Interruptible, a signal for the calling thread ends the wait with -EINTR
+// (sched::block_interruptible); uninterruptible waits are for locks, which Linux never
+// interrupts either.
+int futex_wait(const volatile uint32_t* word, uint32_t expected, uint32_t bitset, uint64_t deadline_ns,
+               bool interruptible);
 // Wakes up to count waiters on word whose bitset intersects bitset; returns how many.
 int futex_wake(const volatile void* word, int count, uint32_t bitset);
 

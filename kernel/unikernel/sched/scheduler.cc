@@ -1,5 +1,7 @@
 #include "sched/scheduler.h"
 
+#include <linux/errno.h>
+
 #include <cstring>
 
 #include "arch/x86_64/cpu.h"
@@ -242,18 +244,48 @@ bool block(uint64_t deadline_ns) {
     return self->woken;
 }
 
-void wake(Thread* t) {
-    if (t->state != ThreadState::blocked) return;
+namespace {
+void make_ready(Thread* t) {
     sleep_remove(t);
-    t->woken = true;
     t->state = ThreadState::runnable;
     enqueue(t);
     rearm(now_ns());  // the queue may just have become non-empty: the slice must end on time
+}
+}  // namespace
+
+void wake(Thread* t) {
+    if (t->state != ThreadState::blocked) return;
+    t->woken = true;
+    make_ready(t);
 }
 
 void sleep_until(uint64_t deadline_ns) {
     IrqGuard guard;
     while (now_ns() < deadline_ns) block(deadline_ns);
+}
+
+int block_interruptible(uint64_t deadline_ns) {
+    Thread* self = cpu0.current;
+    if (self->sigpending) return -EINTR;
+    self->interruptible = true;
+    self->interrupted = false;
+    bool woken = block(deadline_ns);
+    self->interruptible = false;
+    if (woken) return 0;
+    return self->interrupted ? -EINTR : -ETIMEDOUT;
+}
+
+void interrupt(Thread* t) {
+    if (t->state != ThreadState::blocked || !t->interruptible) return;
+    t->interrupted = true;
+    make_ready(t);
+}
+
+int sleep_until_interruptible(uint64_t deadline_ns) {
+    IrqGuard guard;
+    while (now_ns() < deadline_ns)
+        if (block_interruptible(deadline_ns) == -EINTR) return -EINTR;
+    return 0;
 }
 
 void exit_current() {

@@ -37,6 +37,15 @@ bool block(uint64_t deadline_ns);
 // Makes a blocked thread runnable (no-op otherwise); interrupts off.
 void wake(Thread* t);
 void sleep_until(uint64_t deadline_ns);
+
+// Linux's TASK_INTERRUPTIBLE: as block(), but a signal for the thread ends the wait too, and
+// one already pending (Thread::sigpending) keeps it from starting. 0 when woken, -ETIMEDOUT,
+// -EINTR. Interrupts off.
+int block_interruptible(uint64_t deadline_ns);
+// A signal became pending for t: ends its interruptible wait, if it is in one. Interrupts off.
+void interrupt(Thread* t);
+// Sleeps until the deadline unless a signal comes first: 0, or -EINTR.
+int sleep_until_interruptible(uint64_t deadline_ns);
 [[noreturn]] void exit_current();
 
 // The stack a kernel entry from CPL3 lands on (TSS.RSP0 and the syscall entry).

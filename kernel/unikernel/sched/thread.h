@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "signal/thread_signals.h"
+
 namespace pollux::sched {
 
 enum class ThreadState : uint8_t { runnable, blocked, dead };
@@ -35,7 +37,13 @@ struct Thread {
     // Application threads (user/).
     uint64_t fs_base = 0;
     uint64_t clear_child_tid = 0;
-    uint64_t signal_mask = 0;  // recorded by rt_sigprocmask; nothing is delivered yet
+
+    // Linux's TIF_SIGPENDING: a signal this thread does not block is pending (signal/ keeps it
+    // up to date). An interruptible wait does not start, or ends, while it is set.
+    bool sigpending = false;
+    bool interruptible = false;  // blocked in block_interruptible()
+    bool interrupted = false;    // ... and a signal ended that wait
+    signal::ThreadSignals signals;
 };
 
 }  // namespace pollux::sched

@@ -1,6 +1,5 @@
 // Process and thread calls. One process (pid 1, like a container's init) whose threads are
-// scheduler threads; signals are recorded but never delivered, except that a signal sent
-// with tgkill ends the application as its default action would (abort() is raise(SIGABRT)).
+// scheduler threads. The signal calls are signal/sys_signal.cc's.
 #include <asm/prctl.h>
 #include <linux/errno.h>
 #include <linux/futex.h>
@@ -17,6 +16,7 @@
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
+#include "signal/internal.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
 #include "user/user_mode.h"
@@ -25,12 +25,6 @@ namespace pollux::sys {
 namespace {
 
 constexpr int64_t kPid = 1;
-constexpr int kSignals = 65;  // 1..64, index 0 unused
-
-struct KernelSigaction {  // the kernel's struct sigaction on x86_64
-    uint64_t handler, flags, restorer, mask;
-};
-KernelSigaction actions[kSignals];
 
 template <typename T>
 bool put(uint64_t addr, const T& value) {
@@ -114,32 +108,6 @@ int64_t sys_arch_prctl(const Args& a) {
     }
 }
 
-int64_t sys_rt_sigaction(const Args& a) {
-    if (a.a0 < 1 || a.a0 >= uint64_t(kSignals) || a.a3 != 8) return -EINVAL;
-    if (a.a0 == 9 || a.a0 == 19) return a.a1 ? -EINVAL : 0;  // SIGKILL, SIGSTOP
-    KernelSigaction old = actions[a.a0];
-    if (a.a1 && !get(a.a1, actions[a.a0])) return -EFAULT;
-    if (a.a2 && !put(a.a2, old)) return -EFAULT;
-    return 0;
-}
-
-int64_t sys_rt_sigprocmask(const Args& a) {
-    if (a.a3 != 8) return -EINVAL;
-    uint64_t& mask = sched::current()->signal_mask;
-    uint64_t old = mask, set = 0;
-    if (a.a1 && !get(a.a1, set)) return -EFAULT;
-    if (a.a1) {
-        switch (a.a0) {
-        case 0: mask |= set; break;   // SIG_BLOCK
-        case 1: mask &= ~set; break;  // SIG_UNBLOCK
-        case 2: mask = set; break;    // SIG_SETMASK
-        default: return -EINVAL;
-        }
-    }
-    if (a.a2 && !put(a.a2, old)) return -EFAULT;
-    return 0;
-}
-
 int64_t sys_getrandom(const Args& a) {
     uint64_t len = a.a1 > (1u << 25) ? 1u << 25 : a.a1;  // Linux caps one call at 32 MiB
     if (len && !user::accessible(a.a0, len, user::kProtWrite)) return -EFAULT;
@@ -186,7 +154,13 @@ int64_t sys_futex(const Args& a) {
             }
             if (!deadline) deadline = 1;
         }
-        return sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(uaddr), val, bitset, deadline);
+        int r = sched::futex_wait(reinterpret_cast<const volatile uint32_t*>(uaddr), val, bitset, deadline,
+                                  /*interruptible=*/true);
+        // A signal: Linux restarts an untimed wait after the handler (SA_RESTART) and fails a
+        // timed one with EINTR (its restart block, which resumes the wait only when no handler
+        // ran, is approximated by restarting with the same timeout: -ERESTARTNOHAND).
+        if (r == -EINTR) return deadline ? -signal::detail::kERestartNoHand : -signal::detail::kERestartSys;
+        return r;
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
@@ -217,7 +191,6 @@ int64_t sys_clone(const Args& a) {
     uint64_t fs = (flags & CLONE_SETTLS) ? tls : sched::current()->fs_base;
     sched::Thread* t = user::create_thread(child, fs, (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0);
     if (!t) return -ENOMEM;
-    t->signal_mask = sched::current()->signal_mask;
     // Before the child can run, as Linux does: pthread_create and the child both read them.
     if (flags & CLONE_PARENT_SETTID) put(parent_tid, uint32_t(t->tid));
     if (flags & CLONE_CHILD_SETTID) put(child_tid, uint32_t(t->tid));
@@ -227,25 +200,6 @@ int64_t sys_clone(const Args& a) {
 
 // glibc 2.34+ tries clone3 first and falls back to clone on ENOSYS.
 int64_t sys_clone3(const Args&) { return -ENOSYS; }
-
-// A write to a pipe or socket without a reader (platform::raise_sigpipe). SIGPIPE's default
-// action ends the application as Linux's does; an ignored or blocked SIGPIPE leaves just the
-// EPIPE. A handler cannot run yet (no signal delivery): it is treated as ignoring the signal.
-void sigpipe() {
-    constexpr int kSigpipe = 13;
-    if (actions[kSigpipe].handler != 0) return;  // SIG_IGN or a handler
-    if (sched::current()->signal_mask & (1ull << (kSigpipe - 1))) return;
-    printk("application killed by signal %d (SIGPIPE): exit status %d\n", kSigpipe, 128 + kSigpipe);
-    user::exit_application(128 + kSigpipe);
-}
-
-int64_t sys_tgkill(const Args& a) {
-    int sig = int(a.a2);
-    if (sig < 0 || sig >= kSignals) return -EINVAL;
-    if (sig == 0) return 0;
-    printk("application killed by signal %d (sent with tgkill): exit status %d\n", sig, 128 + sig);
-    user::exit_application(128 + sig);
-}
 
 // getcpu(2): one CPU, one node. The vDSO answers the same without a trap; this is the path
 // without a vDSO (pollux.vdso=off), where glibc's sched_getcpu ends up.

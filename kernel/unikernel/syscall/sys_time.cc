@@ -47,10 +47,19 @@ int64_t get_timespec(uint64_t addr, uint64_t& ns) {
     return 0;
 }
 
-int64_t sleep_for(uint64_t ns) {
+// A signal ends the sleep with EINTR, and a relative one reports in *rem what was left (rem 0:
+// none wanted). Linux would restart it for the remaining time when no handler runs (its
+// restart block); here a signal that interrupts always has a handler or ends the application.
+int64_t sleep_for(uint64_t ns, uint64_t rem) {
     uint64_t now = clock::monotonic_ns();
-    sched::sleep_until(ns > ~0ull / 2 - now ? ~0ull / 2 : now + ns);
-    return 0;  // no signals are delivered, so never EINTR
+    uint64_t deadline = ns > ~0ull / 2 - now ? ~0ull / 2 : now + ns;
+    if (sched::sleep_until_interruptible(deadline) == 0) return 0;
+    if (rem) {
+        uint64_t left = deadline - clock::monotonic_ns();
+        if (int64_t(left) < 0) left = 0;
+        if (!put_timespec(rem, left)) return -EFAULT;
+    }
+    return -EINTR;
 }
 
 }  // namespace
@@ -94,30 +103,15 @@ int64_t sys_time(const Args& a) {
 int64_t sys_nanosleep(const Args& a) {
     uint64_t ns;
     if (int64_t r = get_timespec(a.a0, ns)) return r;
-    return sleep_for(ns);
+    return sleep_for(ns, a.a1);
 }
 
 int64_t sys_clock_nanosleep(const Args& a) {
     uint64_t ns, now;
     if (!clock_now(a.a0, now) || a.a0 == CLOCK_THREAD_CPUTIME_ID) return -EINVAL;
     if (int64_t r = get_timespec(a.a2, ns)) return r;
-    if (a.a1 & TIMER_ABSTIME) return sleep_for(ns > now ? ns - now : 0);
-    return sleep_for(ns);
-}
-
-// rt_sigtimedwait(set, info, timeout, sigsetsize): no signal is ever pending here (tgkill and
-// faults end the application instead), so the wait lasts its whole timeout and fails with
-// EAGAIN, or sleeps for good without one: apps park a thread in sigwait() for SIGINT/SIGTERM,
-// which must sleep rather than spin.
-int64_t sys_rt_sigtimedwait(const Args& a) {
-    if (a.a3 != 8) return -EINVAL;
-    if (!user::accessible(a.a0, 8, user::kProtRead)) return -EFAULT;
-    uint64_t ns = ~0ull;
-    if (a.a2) {
-        if (int64_t r = get_timespec(a.a2, ns)) return r;
-    }
-    sleep_for(ns);
-    return -EAGAIN;
+    if (a.a1 & TIMER_ABSTIME) return sleep_for(ns > now ? ns - now : 0, 0);
+    return sleep_for(ns, a.a3);
 }
 
 }  // namespace pollux::sys

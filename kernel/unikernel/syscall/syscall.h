@@ -105,7 +105,6 @@ int64_t sys_gettimeofday(const Args&);
 int64_t sys_time(const Args&);
 int64_t sys_nanosleep(const Args&);
 int64_t sys_clock_nanosleep(const Args&);
-int64_t sys_rt_sigtimedwait(const Args&);
 // syscall/sys_process.cc
 int64_t sys_exit(const Args&);
 int64_t sys_exit_group(const Args&);
@@ -119,16 +118,24 @@ int64_t sys_prlimit64(const Args&);
 int64_t sys_getrlimit(const Args&);
 int64_t sys_uname(const Args&);
 int64_t sys_arch_prctl(const Args&);
-int64_t sys_rt_sigaction(const Args&);
-int64_t sys_rt_sigprocmask(const Args&);
 int64_t sys_getrandom(const Args&);
 int64_t sys_sched_yield(const Args&);
 int64_t sys_sched_getaffinity(const Args&);
 int64_t sys_futex(const Args&);
 int64_t sys_clone(const Args&);
 int64_t sys_clone3(const Args&);
-int64_t sys_tgkill(const Args&);
-void sigpipe();  // platform::raise_sigpipe
 int64_t sys_getcpu(const Args&);
+// signal/sys_signal.cc
+int64_t sys_rt_sigaction(const Args&);
+int64_t sys_rt_sigprocmask(const Args&);
+int64_t sys_rt_sigpending(const Args&);
+int64_t sys_rt_sigreturn(const Args&);
+int64_t sys_rt_sigtimedwait(const Args&);
+int64_t sys_rt_sigsuspend(const Args&);
+int64_t sys_sigaltstack(const Args&);
+int64_t sys_pause(const Args&);
+int64_t sys_kill(const Args&);
+int64_t sys_tkill(const Args&);
+int64_t sys_tgkill(const Args&);
 
 }  // namespace pollux::sys

@@ -125,6 +125,13 @@ struct Table {
         handlers[__NR_rename] = sys_rename;
         handlers[__NR_renameat] = sys_renameat;
         handlers[__NR_renameat2] = sys_renameat2;
+        handlers[__NR_rt_sigpending] = sys_rt_sigpending;
+        handlers[__NR_rt_sigreturn] = sys_rt_sigreturn;
+        handlers[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
+        handlers[__NR_sigaltstack] = sys_sigaltstack;
+        handlers[__NR_pause] = sys_pause;
+        handlers[__NR_kill] = sys_kill;
+        handlers[__NR_tkill] = sys_tkill;
     }
 };
 constexpr Table table;

@@ -38,6 +38,12 @@ syscall_entry:
     cld
     call syscall_dispatch
     cli
+    // Signals are delivered on the way out (signal/deliver.cc): it may rewrite the frame and
+    // the FPU image (%rbx and %rsp still point to them) before they are loaded.
+    mov %rbx, %rdi
+    mov %rsp, %rsi
+    mov $1, %edx                               // rax holds a syscall's result
+    call signal_exit_to_user
     restore_fpu
     .global return_to_user
 return_to_user:

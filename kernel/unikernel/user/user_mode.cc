@@ -11,6 +11,7 @@
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
+#include "signal/signal.h"
 #include "syscall/syscall_stats.h"
 
 extern "C" char syscall_entry[];
@@ -25,27 +26,16 @@ constexpr uint64_t kEferSce = 1;
 // Cleared on entry, as Linux does: TF, DF, IF, IOPL, NT, AC.
 constexpr uint64_t kSyscallMask = 0x47700;
 
-// Linux's signal numbers, for the exit status a fatal one gives (128 + n, the shells' rule).
-constexpr int kSigIll = 4, kSigBus = 7, kSigFpe = 8, kSigSegv = 11;
-
 int live_threads = 0;
 
 void user_thread_entry(void* frame) { enter_user(static_cast<InterruptFrame*>(frame)); }
 
-int signal_for(uint64_t vector) {
-    switch (vector) {
-    case 0: case 16: case 19: return kSigFpe;       // #DE, #MF, #XM
-    case 6: return kSigIll;                          // #UD
-    case 17: return kSigBus;                         // #AC
-    default: return kSigSegv;                        // #PF, #GP, #SS, ...
-    }
-}
-
 const char* signal_name(int sig) {
     switch (sig) {
-    case kSigIll: return "SIGILL";
-    case kSigBus: return "SIGBUS";
-    case kSigFpe: return "SIGFPE";
+    case signal::kSigIll: return "SIGILL";
+    case signal::kSigTrap: return "SIGTRAP";
+    case signal::kSigBus: return "SIGBUS";
+    case signal::kSigFpe: return "SIGFPE";
     default: return "SIGSEGV";
     }
 }
@@ -71,6 +61,8 @@ sched::Thread* create_thread(const InterruptFrame& frame, uint64_t fs_base, uint
     // create() could not know the argument's address before the stack existed: patch r12.
     sched::set_entry(t, user_thread_entry, copy);
     t->user = true;
+    sched::Thread* creator = sched::current();
+    signal::thread_started(t, creator->user ? creator : nullptr);
     t->fs_base = fs_base;
     t->clear_child_tid = clear_child_tid;
     {
@@ -80,12 +72,11 @@ sched::Thread* create_thread(const InterruptFrame& frame, uint64_t fs_base, uint
     return t;
 }
 
-void fatal_exception(const InterruptFrame& f) {
+void fatal_exception(const InterruptFrame& f, int sig) {
     static const char* const kNames[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO",
                                            "#TS", "#NP", "#SS", "#GP", "#PF", "15",  "#MF", "#AC", "#MC", "#XM",
                                            "#VE", "#CP", "22",  "23",  "24",  "25",  "26",  "27",  "28",  "29",
                                            "30",  "31"};
-    int sig = signal_for(f.vector);
     sched::Thread* self = sched::current();
     printk("\n*** application fault: %s in thread %d (%s), %s at RIP=%016lx, error code %#lx\n",
            kNames[f.vector & 31], self->tid, self->name, signal_name(sig), f.rip, f.error_code);
@@ -116,6 +107,7 @@ void exit_thread(int status) {
         *reinterpret_cast<volatile uint32_t*>(self->clear_child_tid) = 0;
         sched::futex_wake(reinterpret_cast<void*>(self->clear_child_tid), 1, sched::kFutexBitsetAny);
     }
+    signal::thread_exiting(self);
     {
         sched::IrqGuard guard;
         if (--live_threads == 0) exit_application(status);

@@ -19,9 +19,10 @@ void init();
 // of memory.
 sched::Thread* create_thread(const InterruptFrame& frame, uint64_t fs_base, uint64_t clear_child_tid);
 
-// An exception from user mode (or a kernel access to a bad user address) that demand paging
-// could not resolve: report it and end the application as the signal would (128 + signal).
-[[noreturn]] void fatal_exception(const InterruptFrame& frame);
+// An exception from user mode that no handler of the application takes (signal/ decides), or
+// a kernel access to a bad user address: report it and end the application as signal sig
+// would (128 + sig).
+[[noreturn]] void fatal_exception(const InterruptFrame& frame, int sig);
 
 // Ends the application: the machine powers off with status.
 [[noreturn]] void exit_application(int status);

@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "mm/page_table.h"
 #include "sched/scheduler.h"
+#include "signal/signal.h"
 #include "user/address_space.h"
 #include "user/user_mode.h"
 
@@ -32,7 +33,10 @@ struct __attribute__((packed)) IdtPointer {
 };
 
 constexpr uint8_t kInterruptGateDpl0 = 0x8e;  // P=1, DPL=0, type 0xE: interrupts stay off inside
-constexpr uint8_t kVectorNmi = 2, kVectorDoubleFault = 8, kVectorMachineCheck = 18;
+// DPL=3: user mode may raise it with int3 (a breakpoint: SIGTRAP), as Linux allows; with DPL=0
+// the CPU turns int3 at CPL3 into a #GP.
+constexpr uint8_t kInterruptGateDpl3 = 0xee;
+constexpr uint8_t kVectorNmi = 2, kVectorBreakpoint = 3, kVectorDoubleFault = 8, kVectorMachineCheck = 18;
 constexpr int kExceptionCount = 32;
 
 alignas(16) Gate idt[256];
@@ -47,7 +51,8 @@ void init() {
                       : v == kVectorNmi          ? gdt::kIstNmi
                       : v == kVectorMachineCheck ? gdt::kIstMachineCheck
                                                  : 0;
-        idt[v] = Gate{uint16_t(stub), gdt::kKernelCode, ist, kInterruptGateDpl0, uint16_t(stub >> 16),
+        uint8_t type = v == kVectorBreakpoint ? kInterruptGateDpl3 : kInterruptGateDpl0;
+        idt[v] = Gate{uint16_t(stub), gdt::kKernelCode, ist, type, uint16_t(stub >> 16),
                       uint32_t(stub >> 32), 0};
     }
     IdtPointer ptr{sizeof idt - 1, uint64_t(idt)};
@@ -65,9 +70,15 @@ extern "C" void interrupt_dispatch(pollux::InterruptFrame* frame) {
         constexpr uint64_t kPageFault = 14;
         // Demand paging of the application's memory, whether the app or a syscall touched it.
         if (v == kPageFault && user::handle_fault(cpu::read_cr2(), frame->error_code)) return;
+        // The application's fault: a signal for it (its handler's, else the end of it), never
+        // the kernel's. The handler runs on the way out (interrupt_entry.S).
+        if (frame->cs & 3) {
+            signal::user_fault(*frame, cpu::read_cr2());
+            return;
+        }
         bool user_address = v == kPageFault && cpu::read_cr2() < mm::kUserTop;
-        if ((frame->cs & 3) || (user_address && sched::running() && sched::current()->user))
-            user::fatal_exception(*frame);   // the application's fault: it ends, not the kernel
+        if (user_address && sched::running() && sched::current()->user)
+            user::fatal_exception(*frame, signal::kSigSegv);  // a syscall on a bad buffer
         exception_panic(*frame);  // does not return
     }
     if (idt::handlers[v]) {

@@ -26,7 +26,15 @@ interrupt_common:
     save_fpu
     cld
     call interrupt_dispatch
-    restore_fpu
+    // Back to user mode (the saved CS's RPL is 3): deliver its signals first, as the syscall
+    // exit does (user/syscall_entry.S). 144 is InterruptFrame::cs's offset.
+    testb $3, 144(%rbx)
+    jz 1f
+    mov %rbx, %rdi
+    mov %rsp, %rsi
+    xor %edx, %edx
+    call signal_exit_to_user
+1:  restore_fpu
     pop_gprs
     add $16, %rsp                              // vector and error code
     iretq
