@@ -57,6 +57,11 @@ virtio::VirtioNet* virtio_net_mmio_probe(uint8_t vector) {
         printk("virtio-net: virtio-mmio slot %u: %s\n", slot, why);
         return nullptr;
     }
+    // The device may have raised its interrupt between DRIVER_OK (inside create) and `device`
+    // being set, when the handler had nothing to schedule; with EVENT_IDX it raises no other
+    // until a poll moves used_event, so receive would stay off for good (seen on q35, a run in
+    // three). One poll now picks up whatever came and re-arms the interrupt.
+    device->napi().schedule();
     ioapic::route(gsi, vector, false, true);
     std::array<uint8_t, 6> mac = device->mac();
     printk(KERN_INFO "virtio-net: virtio-mmio at %#lx, features %#lx, mac %02x:%02x:%02x:%02x:%02x:%02x, "

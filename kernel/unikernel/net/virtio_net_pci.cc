@@ -71,6 +71,11 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
         printk("virtio-net: %02x:%02x.%x: %s\n", f->bus, f->device, f->function, why);
         return nullptr;
     }
+    // The device may have raised its interrupt between DRIVER_OK (inside create) and `device`
+    // being set, when the handler had nothing to schedule; with EVENT_IDX it raises no other
+    // until a poll moves used_event, so receive would stay off for good (seen on q35, a run in
+    // three). One poll now picks up whatever came and re-arms the interrupt.
+    device->napi().schedule();
     std::array<uint8_t, 6> mac = device->mac();
     printk(KERN_INFO "virtio-net: %02x:%02x.%x %04x:%04x modern PCI, features %#lx, mac %02x:%02x:%02x:%02x:%02x:%02x, "
            "rx/tx queues %u/%u, RX on MSI-X entry 0 -> vector %#x\n",
