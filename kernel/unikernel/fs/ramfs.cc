@@ -295,6 +295,15 @@ Node* RamFs::make_generated(Node* parent, const char* name, Renderer render, con
     return n;
 }
 
+Node* RamFs::make_chardev(Node* parent, const char* name, uint32_t major, uint32_t minor, uint32_t dev) {
+    if (parent->child(name, strlen(name)) != nullptr) return nullptr;
+    Node* n = new_node(parent, name, strlen(name), kS_IFCHR | 0666);
+    if (n == nullptr) return nullptr;
+    n->dev = dev;
+    n->rdev = major << 8 | minor;
+    return n;
+}
+
 Lookup RamFs::lookup(Node* base, const char* path, size_t len, bool follow_last) const {
     Lookup out;
     if (len == 0) {

@@ -25,6 +25,7 @@ namespace pollux::fs {
 // st_mode's type bits and the permission bits a node keeps (<linux/stat.h>).
 inline constexpr uint32_t kS_IFMT = 0170000;
 inline constexpr uint32_t kS_IFDIR = 0040000;
+inline constexpr uint32_t kS_IFCHR = 0020000;
 inline constexpr uint32_t kS_IFREG = 0100000;
 inline constexpr uint32_t kS_IFLNK = 0120000;
 inline constexpr uint32_t kPermMask = 07777;
@@ -63,10 +64,12 @@ struct Node {
     Node* link_next = nullptr;
     uint32_t links = 1;
     Node* all_next = nullptr;  // every node the tree ever made, for the destructor
+    uint32_t rdev = 0;         // character devices: (major << 8) | minor
 
     bool is_dir() const { return (mode & kS_IFMT) == kS_IFDIR; }
     bool is_regular() const { return (mode & kS_IFMT) == kS_IFREG; }
     bool is_symlink() const { return (mode & kS_IFMT) == kS_IFLNK; }
+    bool is_chardev() const { return (mode & kS_IFMT) == kS_IFCHR; }
     bool is_generated() const { return render != nullptr; }
     uint32_t nlink() const { return is_dir() ? 2 + subdirs : links; }
     // The directory's child with this name, or null.
@@ -120,6 +123,7 @@ public:
     Node* make_dir(Node* parent, const char* name, uint32_t perm, uint32_t dev);
     Node* make_symlink(Node* parent, const char* name, const char* target, uint32_t dev);  // copies target
     Node* make_generated(Node* parent, const char* name, Renderer render, const char* key, uint32_t dev);
+    Node* make_chardev(Node* parent, const char* name, uint32_t major, uint32_t minor, uint32_t dev);
     // Unlinks a child from its directory (a mount hiding what the archive had there).
     void detach(Node* child);
 

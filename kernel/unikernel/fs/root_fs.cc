@@ -7,6 +7,7 @@
 
 #include "console/printk.h"
 #include "fs/cpio.h"
+#include "fs/devices.h"
 #include "fs/vfs.h"
 #include "netstack/procfs.h"
 
@@ -37,7 +38,7 @@ const char* lookup_error(int error) {
 RamFs& root_fs() {
     if (tree == nullptr) {
         tree = new RamFs;
-        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr))
+        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree))
             printk(KERN_WARNING "fs: out of memory for the file tree\n");
     }
     return *tree;
@@ -92,7 +93,8 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
         init.status = kNoInitStatus;
         return init;
     }
-    if (!mount_proc(*tree, net::proc_net_render, path)) printk(KERN_WARNING "fs: out of memory for /proc\n");
+    if (!mount_proc(*tree, net::proc_net_render, path) || !mount_dev(*tree))
+        printk(KERN_WARNING "fs: out of memory for /proc and /dev\n");
     init.elf = l.node->data;
     init.size = static_cast<size_t>(l.node->size);
     init.args = cmdline.app_args();

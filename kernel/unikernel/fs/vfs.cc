@@ -6,6 +6,7 @@
 #include <new>
 
 #include "eventpoll/linux_abi.h"
+#include "fs/devices.h"
 #include "kernel/spin_lock.h"
 
 namespace pollux::fs {
@@ -16,7 +17,10 @@ constexpr uint32_t kBlockSize = 4096;
 constexpr uint8_t kDT_DIR = 4, kDT_REG = 8, kDT_LNK = 10;
 constexpr int kR_OK = 4, kW_OK = 2, kX_OK = 1;
 
-uint8_t dirent_type(const Node& n) { return n.is_dir() ? kDT_DIR : n.is_symlink() ? kDT_LNK : kDT_REG; }
+constexpr uint8_t kDT_CHR = 2;
+uint8_t dirent_type(const Node& n) {
+    return n.is_dir() ? kDT_DIR : n.is_symlink() ? kDT_LNK : n.is_chardev() ? kDT_CHR : kDT_REG;
+}
 
 }  // namespace
 
@@ -35,6 +39,7 @@ void stat_node(const Node& node, NodeStat& st) {
     st.blocks = (static_cast<uint64_t>(st.size) + kBlockSize - 1) / kBlockSize * (kBlockSize / 512);
     st.blksize = kBlockSize;
     st.mtime = node.mtime;
+    st.rdev = node.rdev;
 }
 
 PollMask NodeFile::poll(PollTable*) {
@@ -215,6 +220,15 @@ kstd::Result<File*> open(const RamFs& fs, Node* base, const char* path, size_t l
                                  : new (std::nothrow) RegularFile(node, 0, flags, nullptr, 0, nullptr);
         if (f == nullptr) return kstd::err(ENOMEM);
         return f;
+    }
+    if (node->is_chardev()) {
+        // A device's writes are the device's business, read-only mount or not (may_open()
+        // applies EROFS to regular files, directories and links only).
+        if ((flags & abi::kO_DIRECT) != 0) return kstd::err(EINVAL);
+        uint8_t dmode = uint8_t((acc != abi::kO_WRONLY ? FMODE_READ : 0) | (acc != abi::kO_RDONLY ? FMODE_WRITE : 0));
+        int dflags = (flags & ~(abi::kO_CREAT | abi::kO_EXCL | abi::kO_NOCTTY | abi::kO_TRUNC | abi::kO_CLOEXEC)) |
+                     abi::kO_LARGEFILE;
+        return open_device(node, dmode, dflags);
     }
     if (node->is_dir() && write) return kstd::err(EISDIR);
     // inode_permission(): on a read-only mount a write is EROFS. /proc's files are 0444 and

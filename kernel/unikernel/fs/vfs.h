@@ -23,6 +23,7 @@ struct NodeStat {
     uint64_t dev = 0, ino = 0, nlink = 0, blocks = 0;
     int64_t size = 0, mtime = 0;
     uint32_t mode = 0, uid = 0, gid = 0, blksize = 0;
+    uint32_t rdev = 0;
 };
 void stat_node(const Node& node, NodeStat& st);
 

@@ -131,6 +131,7 @@ void node_stat(const fs::Node& node, struct stat& st) {
     st.st_size = n.size;
     st.st_blksize = n.blksize;
     st.st_blocks = static_cast<long>(n.blocks);
+    st.st_rdev = n.rdev;
     // The archive keeps one time: it is every time.
     st.st_atime = st.st_mtime = st.st_ctime = static_cast<unsigned long>(n.mtime);
 }
