@@ -95,6 +95,11 @@ int VirtioNet::receive_burst(int budget) {
         slot->buf.data = slot->mem + header_bytes_;
         slot->buf.len = len - header_bytes_;
         slot->buf.napi_id = napi_.id();
+        // Below a quarter of the ring posted, the stack copies the frame and gives the buffer
+        // straight back (RxBuf::copy_now, as the TAP and DPDK pools do). Otherwise socket
+        // queues can hold every buffer (a TCP window is more segments than the ring): an app
+        // that stops reading until it may write then waits for an ACK no empty ring receives.
+        slot->buf.copy_now = rx_posted_.load(std::memory_order_relaxed) < uint32_t(rx_.size()) / 4;
         live_.rx_packets.fetch_add(1, std::memory_order_relaxed);
         live_.rx_bytes.fetch_add(slot->buf.len, std::memory_order_relaxed);
         sink->receive(&slot->buf);
