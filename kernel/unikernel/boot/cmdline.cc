@@ -47,15 +47,64 @@ bool Cmdline::has(const char* key) const {
     return find(key, value, len);
 }
 
+size_t Cmdline::options_end() const {
+    const char* p = text_;
+    for (; *p; ++p)
+        if ((p == text_ || is_space(p[-1])) && p[0] == '-' && p[1] == '-' && (!p[2] || is_space(p[2]))) break;
+    return size_t(p - text_);
+}
+
 const char* Cmdline::app_args() const {
-    for (const char* p = text_; *p; ++p) {
-        if ((p == text_ || is_space(p[-1])) && p[0] == '-' && p[1] == '-' && (!p[2] || is_space(p[2]))) {
-            p += 2;
-            while (is_space(*p)) ++p;
-            return p;
+    const char* p = text_ + options_end();
+    if (!*p) return "";
+    p += 2;
+    while (is_space(*p)) ++p;
+    return p;
+}
+
+namespace {
+
+// Appends n bytes of text, with a space before it when out is not empty. False if it overflows.
+bool append_words(char* out, size_t out_size, size_t& used, const char* text, size_t n) {
+    while (n && is_space(text[n - 1])) --n;
+    while (n && is_space(*text)) ++text, --n;
+    if (!n) return true;
+    size_t need = n + (used ? 1 : 0);
+    if (used + need + 1 > out_size) return false;
+    if (used) out[used++] = ' ';
+    memcpy(out + used, text, n);
+    used += n;
+    out[used] = '\0';
+    return true;
+}
+
+}  // namespace
+
+bool merge_cmdlines(const char* image, const char* loader, char* out, size_t out_size) {
+    // Built in a scratch buffer first: out may alias loader (BootInfo's own command line).
+    char merged[1024];
+    size_t used = 0;
+    merged[0] = '\0';
+    Cmdline img(image), ldr(loader);
+    bool ldr_has_args = loader[ldr.options_end()] != '\0';
+    bool ok = append_words(merged, sizeof merged, used, image, img.options_end()) &&
+              append_words(merged, sizeof merged, used, loader, ldr.options_end());
+    const char* args = img.app_args();
+    if (ok && (ldr_has_args || image[img.options_end()])) {
+        ok = append_words(merged, sizeof merged, used, "--", 2);
+        if (ldr_has_args) {
+            // argv[0] from the image, the rest from the loader.
+            size_t argv0 = 0;
+            while (args[argv0] && !is_space(args[argv0])) ++argv0;
+            ok = ok && append_words(merged, sizeof merged, used, args, argv0) &&
+                 append_words(merged, sizeof merged, used, ldr.app_args(), strlen(ldr.app_args()));
+        } else {
+            ok = ok && append_words(merged, sizeof merged, used, args, strlen(args));
         }
     }
-    return "";
+    if (!ok || used + 1 > out_size) return false;
+    memcpy(out, merged, used + 1);
+    return true;
 }
 
 }  // namespace pollux

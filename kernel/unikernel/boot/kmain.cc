@@ -13,6 +13,7 @@
 #include "arch/x86_64/tsc.h"
 #include "boot/boot_info.h"
 #include "boot/cmdline.h"
+#include "boot/embedded_image.h"
 #include "boot/power.h"
 #include "boot/self_test.h"
 #include "console/printk.h"
@@ -70,8 +71,6 @@ void print_memory_map() {
 void init_memory() {
     uint64_t image_start = uint64_t(__kernel_start) - mm::kKernelVma, image_end = uint64_t(__kernel_end) - mm::kKernelVma;
     if (!mm::frames().init(boot_info, image_start, image_end)) panic("mm: cannot set up the frame allocator");
-    // Before anything allocates: the application's ELF stays where the loader put it.
-    if (boot_info.module_size) mm::frames().reserve(boot_info.module_paddr, boot_info.module_size);
     mm::paging_init(boot_info);
     // Half of what is left goes to the heap (lwIP allocates its pools there); the other half
     // stays in frames for the application and page tables. A placeholder policy until the
@@ -206,6 +205,7 @@ extern "C" [[noreturn]] void kernel_entry() {
     gdt::init();
     idt::init();
     if (!parse_boot_info(boot_info)) panic("boot: no usable boot information");
+    if (!apply_embedded_image(boot_info)) machine_exit(kBadCommandLineStatus);
     apply_loglevel(Cmdline(boot_info.cmdline));
     printk(KERN_INFO "boot: %s, command line \"%s\"\n", boot_protocol_name(boot_info.protocol), boot_info.cmdline);
     print_memory_map();

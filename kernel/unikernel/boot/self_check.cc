@@ -63,6 +63,32 @@ void check_cmdline() {
     CHECK(strcmp(Cmdline("a=1").app_args(), "") == 0);
     CHECK(Cmdline("long=0123456789012345678901234567890123456789012345678901234567890123456789"
                   "0123456789012345678901234567890123456789012345678901234567890123456789").has("long"));
+    CHECK(Cmdline("a -- b").options_end() == 2 && Cmdline("--x -- y").options_end() == 4);
+    CHECK(Cmdline("a").options_end() == 1);
+}
+
+bool merges(const char* image, const char* loader, const char* expected) {
+    char out[96];
+    bool ok = merge_cmdlines(image, loader, out, sizeof out) && strcmp(out, expected) == 0;
+    if (!ok) printk("selfcheck: merge of \"%s\" and \"%s\" gave \"%s\"\n", image, loader, out);
+    return ok;
+}
+
+// A single-file image's command line under the loader's (boot/embedded_image.h).
+void check_cmdline_merge() {
+    CHECK(merges("ip=1.2.3.4/24 -- httpd --port 80", "", "ip=1.2.3.4/24 -- httpd --port 80"));
+    CHECK(merges("ip=1.2.3.4/24 -- httpd --port 80", "  quiet ip=5.6.7.8/8 ",
+                 "ip=1.2.3.4/24 quiet ip=5.6.7.8/8 -- httpd --port 80"));
+    CHECK(merges("-- httpd --port 80", "quiet -- --port 9000", "quiet -- httpd --port 9000"));
+    CHECK(merges("-- httpd --port 80", "--", "-- httpd"));  // a bare -- empties the arguments
+    CHECK(merges("init=/bin/a -- a", "", "init=/bin/a -- a"));
+    CHECK(merges("quiet", "loglevel=7", "quiet loglevel=7"));
+    CHECK(merges("", "-- x y", "-- x y"));  // no argv[0] in the image: the loader's words whole
+    char small[8] = "keep";
+    CHECK(!merge_cmdlines("abcdef", "ghijkl", small, sizeof small) && strcmp(small, "keep") == 0);
+    char same[64] = "loglevel=3 -- --port 1";  // out may be the loader's own buffer
+    CHECK(merge_cmdlines("quiet -- app --port 2", same, same, sizeof same) &&
+          strcmp(same, "quiet loglevel=3 -- app --port 1") == 0);
 }
 
 void check_strings() {
@@ -169,6 +195,7 @@ void check_frames() {
 int run_self_check() {
     check_printk();
     check_cmdline();
+    check_cmdline_merge();
     check_strings();
     check_heap();
     check_frames();

@@ -41,12 +41,16 @@ bool FrameAllocator::init(const BootInfo& info, uint64_t reserved_start, uint64_
     frames_ = round_down(top, kPageSize) / kPageSize;
     uint64_t bitmap_bytes = round_up(round_up(frames_, 64) / 8, kPageSize);
 
-    // The bitmap goes in the first RAM above the kernel that holds it.
+    // The bitmap goes in the first RAM above the kernel that holds it, clear of the boot module
+    // (GRUB loads modules, and mkimage's payload sits, right after the kernel).
+    uint64_t module_start = info.module_paddr, module_end = info.module_paddr + info.module_size;
     uint64_t bitmap_at = 0;
     for (size_t i = 0; i < info.region_count && !bitmap_at; ++i) {
         const MemoryRegion& r = info.regions[i];
         if (r.type != MemoryType::ram) continue;
         uint64_t start = round_up(r.base > reserved_end ? r.base : reserved_end, kPageSize);
+        if (info.module_size && start < module_end && start + bitmap_bytes > module_start)
+            start = round_up(module_end, kPageSize);
         if (start + bitmap_bytes <= r.base + r.size && start + bitmap_bytes <= kIdentityLimit) bitmap_at = start;
     }
     if (!bitmap_at) {
@@ -70,6 +74,7 @@ bool FrameAllocator::init(const BootInfo& info, uint64_t reserved_start, uint64_
     };
     reserve(0, kLowMemoryEnd);
     reserve(reserved_start, reserved_end);
+    if (info.module_size) reserve(module_start, module_end);
     reserve(bitmap_at, bitmap_at + bitmap_bytes);
     next_ = 0;
     return true;

@@ -13,7 +13,7 @@ namespace pollux::mm {
 class FrameAllocator {
 public:
     // Every RAM region becomes free except the first 1 MiB (firmware data, the PVH start
-    // info) and [reserved_start, reserved_end) (the kernel image).
+    // info), [reserved_start, reserved_end) (the kernel image) and the boot module.
     bool init(const BootInfo& info, uint64_t reserved_start, uint64_t reserved_end);
     // A free frame's physical address, or 0 when memory is exhausted (frame 0 is never free).
     uint64_t alloc();
