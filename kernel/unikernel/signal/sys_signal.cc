@@ -9,8 +9,12 @@
 #include "signal/internal.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
+#include "user/user_access.h"
 
 namespace pollux::sys {
+
+using user::get;
+using user::put;
 
 using namespace signal;
 using namespace signal::detail;
@@ -18,20 +22,6 @@ using namespace signal::detail;
 namespace {
 
 constexpr uint64_t kSigsetSize = 8;
-
-template <typename T>
-bool put(uint64_t addr, const T& value) {
-    if (!user::accessible(addr, sizeof(T), user::kProtWrite)) return false;
-    memcpy(reinterpret_cast<void*>(addr), &value, sizeof(T));
-    return true;
-}
-
-template <typename T>
-bool get(uint64_t addr, T& value) {
-    if (!user::accessible(addr, sizeof(T), user::kProtRead)) return false;
-    memcpy(&value, reinterpret_cast<const void*>(addr), sizeof(T));
-    return true;
-}
 
 // Blocks until a signal for the thread (pause, rt_sigsuspend); its handler runs on the way out.
 void wait_for_signal() {

@@ -17,19 +17,16 @@
 #include "eventpoll/sys.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
+#include "user/user_access.h"
 
 namespace pollux::sys {
+
+using user::ptr;
+using user::readable;
+using user::writable;
 namespace {
 
 using pollux::IoVec;
-
-bool readable(uint64_t addr, uint64_t len) { return len == 0 || user::accessible(addr, len, user::kProtRead); }
-bool writable(uint64_t addr, uint64_t len) { return len == 0 || user::accessible(addr, len, user::kProtWrite); }
-
-template <typename T>
-T* ptr(uint64_t v) {
-    return reinterpret_cast<T*>(v);
-}
 
 // A data buffer as the portable code takes it: null when not mapped with the access needed.
 void* data_buf(uint64_t addr, uint64_t len, bool to_user) {

@@ -23,19 +23,16 @@
 #include "fs/vfs.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
+#include "user/user_access.h"
 
 namespace pollux::sys {
+
+using user::ptr;
+using user::readable;
+using user::writable;
 namespace {
 
 constexpr uint64_t kPage = 4096;
-
-bool readable(uint64_t addr, uint64_t len) { return len == 0 || user::accessible(addr, len, user::kProtRead); }
-bool writable(uint64_t addr, uint64_t len) { return len == 0 || user::accessible(addr, len, user::kProtWrite); }
-
-template <typename T>
-T* ptr(uint64_t v) {
-    return reinterpret_cast<T*>(v);
-}
 
 class UserPath {
 public:
@@ -244,28 +241,18 @@ int parent_of(int dirfd, const UserPath& path, fs::Node** parent, const char** l
     return 0;
 }
 
-// mkdir on a read-only mount (filename_create()): an existing name is EEXIST, a new one EROFS.
-int64_t mkdir_at(int dirfd, uint64_t upath) {
+// mkdir, unlink, rmdir and rename on a read-only mount: once the parent resolves, EROFS, except
+// that mkdir of an existing name is EEXIST (filename_create() looks before it asks for write
+// access; do_unlinkat() asks first). A path ending in . or .. gives dot_error.
+int64_t change_at(int dirfd, uint64_t upath, bool creates, int64_t dot_error) {
     UserPath path(upath);
     if (int e = path.error()) return -e;
     fs::Node* parent = nullptr;
     const char* last = nullptr;
     size_t last_len = 0;
     if (int e = parent_of(dirfd, path, &parent, &last, &last_len)) return -e;
-    if (last_len == 0 || parent->child(last, last_len) != nullptr) return -EEXIST;
-    return -EROFS;
-}
-
-// unlink, rmdir and rename on a read-only mount: once the parent resolves, EROFS, whether or
-// not the name exists (do_unlinkat() asks for write access before it looks the name up).
-int64_t remove_at(int dirfd, uint64_t upath, int64_t not_norm_error) {
-    UserPath path(upath);
-    if (int e = path.error()) return -e;
-    fs::Node* parent = nullptr;
-    const char* last = nullptr;
-    size_t last_len = 0;
-    if (int e = parent_of(dirfd, path, &parent, &last, &last_len)) return -e;
-    if (last_len == 0) return not_norm_error;
+    if (last_len == 0) return dot_error;
+    if (creates && parent->child(last, last_len) != nullptr) return -EEXIST;
     return -EROFS;
 }
 
@@ -386,14 +373,14 @@ int64_t sys_fchdir(const Args& a) {
     return 0;
 }
 
-int64_t sys_mkdir(const Args& a) { return mkdir_at(AT_FDCWD, a.a0); }
-int64_t sys_mkdirat(const Args& a) { return mkdir_at(int(a.a0), a.a1); }
-int64_t sys_unlink(const Args& a) { return remove_at(AT_FDCWD, a.a0, -EISDIR); }
-int64_t sys_rmdir(const Args& a) { return remove_at(AT_FDCWD, a.a0, -EBUSY); }
+int64_t sys_mkdir(const Args& a) { return change_at(AT_FDCWD, a.a0, true, -EEXIST); }
+int64_t sys_mkdirat(const Args& a) { return change_at(int(a.a0), a.a1, true, -EEXIST); }
+int64_t sys_unlink(const Args& a) { return change_at(AT_FDCWD, a.a0, false, -EISDIR); }
+int64_t sys_rmdir(const Args& a) { return change_at(AT_FDCWD, a.a0, false, -EBUSY); }
 int64_t sys_unlinkat(const Args& a) {
     int flags = int(a.a2);
     if ((flags & ~AT_REMOVEDIR) != 0) return -EINVAL;
-    return remove_at(int(a.a0), a.a1, (flags & AT_REMOVEDIR) != 0 ? -EBUSY : -EISDIR);
+    return change_at(int(a.a0), a.a1, false, (flags & AT_REMOVEDIR) != 0 ? -EBUSY : -EISDIR);
 }
 int64_t sys_rename(const Args& a) { return rename_at(AT_FDCWD, a.a0, AT_FDCWD, a.a1, 0); }
 int64_t sys_renameat(const Args& a) { return rename_at(int(a.a0), a.a1, int(a.a2), a.a3, 0); }

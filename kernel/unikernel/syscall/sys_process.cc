@@ -19,26 +19,16 @@
 #include "signal/internal.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
+#include "user/user_access.h"
 #include "user/user_mode.h"
 
 namespace pollux::sys {
+
+using user::get;
+using user::put;
 namespace {
 
 constexpr int64_t kPid = 1;
-
-template <typename T>
-bool put(uint64_t addr, const T& value) {
-    if (!user::accessible(addr, sizeof(T), user::kProtWrite)) return false;
-    memcpy(reinterpret_cast<void*>(addr), &value, sizeof(T));
-    return true;
-}
-
-template <typename T>
-bool get(uint64_t addr, T& value) {
-    if (!user::accessible(addr, sizeof(T), user::kProtRead)) return false;
-    memcpy(&value, reinterpret_cast<const void*>(addr), sizeof(T));
-    return true;
-}
 
 template <size_t N>
 void set_field(char (&field)[N], const char* value) {
