@@ -7,6 +7,7 @@
 #include "netstack/inet.h"
 #include "netstack/netif.h"
 #include "netstack/stack.h"
+#include "net/net_stats.h"
 #include "net/virtio_net_mmio.h"
 #include "net/virtio_net_pci.h"
 
@@ -64,8 +65,9 @@ bool net_init(const Cmdline& cmdline) {
     if (dev == nullptr) dev = virtio_net_mmio_probe(kVector);
     if (dev == nullptr) {
         printk(KERN_INFO "net: no network device; the application runs without one\n");
-        return true;
+        return netstats_init(cmdline, nullptr);
     }
+    if (!netstats_init(cmdline, dev)) return false;
     kstd::Result<int> index = stack_add_device(*dev, cfg);
     if (!index.ok()) {
         printk(KERN_ERR "net: cannot add %s to the stack (error %d)\n", dev->name(), index.error_code());

@@ -12,6 +12,7 @@
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
 #include "signal/signal.h"
+#include "net/net_stats.h"
 #include "syscall/syscall_stats.h"
 
 extern "C" char syscall_entry[];
@@ -96,6 +97,7 @@ void fatal_exception(const InterruptFrame& f, int sig) {
 
 void exit_application(int status) {
     sys::print_syscall_stats();
+    net::netstats_at_exit();
     printk(KERN_INFO "app: exited with status %d\n", status);
     machine_exit(status);
 }
