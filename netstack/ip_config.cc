@@ -73,4 +73,21 @@ kstd::Result<void> parse_gateway(const char* spec, IfaceConfig& cfg) {
     return {};
 }
 
+kstd::Result<void> canonical_address(const char* spec, char* out, size_t cap) {
+    if (spec == nullptr || *spec == '\0' || std::strlen(spec) >= 64) return kstd::err(EINVAL);
+    if (cap < 46) return kstd::err(ERANGE);
+    if (std::strchr(spec, ':') != nullptr) {
+        ip6_addr_t a;
+        if (ip6addr_aton(spec, &a) == 0) return kstd::err(EINVAL);
+        if (ip6addr_ntoa_r(&a, out, int(cap)) == nullptr) return kstd::err(ERANGE);
+        for (char* c = out; *c != '\0'; ++c)  // lwIP writes hex digits in capitals; inet_ntop does not
+            if (*c >= 'A' && *c <= 'F') *c = char(*c - 'A' + 'a');
+        return {};
+    }
+    ip4_addr_t a;
+    if (ip4addr_aton(spec, &a) == 0) return kstd::err(EINVAL);
+    if (ip4addr_ntoa_r(&a, out, int(cap)) == nullptr) return kstd::err(ERANGE);
+    return {};
+}
+
 }  // namespace pollux::net

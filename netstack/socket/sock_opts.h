@@ -27,6 +27,9 @@ struct SockOpts {
     unsigned busy_poll_budget = 0;
     int keepidle = 7200, keepintvl = 75, keepcnt = 9;  // net.ipv4.tcp_keepalive_*
     int tos = 0;
+    // IP_RECVERR / IPV6_RECVERR: recorded and read back; no error is ever queued for
+    // MSG_ERRQUEUE (recverr_option()).
+    bool recverr = false;
     int ttl = 64;
 };
 
@@ -52,7 +55,23 @@ inline int unknown_getsockopt(int family, int level) {
     return ENOPROTOOPT;
 }
 
+// IP_RECVERR (IPPROTO_IP, either family) or IPV6_RECVERR (IPPROTO_IPV6, AF_INET6 sockets).
+// glibc's resolver sets IP_RECVERR on its UDP socket before each query and gives up on the
+// server when that fails. Linux then queues ICMP errors for recvmsg(MSG_ERRQUEUE); this stack
+// queues none, so MSG_ERRQUEUE always finds the queue empty (EAGAIN, as ip_recv_error()).
+inline bool is_recverr(int family, int level, int name) {
+    return (level == abi::kIPPROTO_IP && name == abi::kIP_RECVERR) ||
+           (level == abi::kIPPROTO_IPV6 && family == abi::kAF_INET6 && name == abi::kIPV6_RECVERR);
+}
+
 // Reads an int option (optlen < sizeof(int): EINVAL).
 kstd::Result<int> get_int(const void* val, unsigned len);
+// An int option that is a flag: any non-zero value sets it.
+inline kstd::Result<void> set_flag(bool& flag, const void* val, unsigned len) {
+    kstd::Result<int> v = get_int(val, len);
+    if (!v.ok()) return v.error();
+    flag = v.value() != 0;
+    return {};
+}
 
 }  // namespace pollux::net

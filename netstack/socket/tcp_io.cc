@@ -56,6 +56,7 @@ size_t TcpSocket::copy_received(IoIter& to, size_t max, bool peek) {
 // tcp_recvmsg_locked(): data first; then, with nothing copied, FIN (0), the socket's error,
 // SHUT_RD (0), a never-connected socket (ENOTCONN), EAGAIN, or a wait.
 kstd::Result<size_t> TcpSocket::recvmsg(IoIter& to, int flags, SockAddr* from, int* /*msg_flags*/) {
+    if ((flags & abi::kMSG_ERRQUEUE) != 0) return kstd::err(EAGAIN);  // inet_recv_error(): none queued
     if ((flags & abi::kMSG_OOB) != 0) return kstd::err(EINVAL);  // no urgent data is ever queued
     if (from != nullptr) from->len = 0;                          // TCP reports no source address
     size_t size = to.remaining();

@@ -45,6 +45,7 @@ kstd::Result<void> TcpSocket::setsockopt(int level, int name, const void* val, u
         opts_.v6only = v.value() != 0;
         return {};
     }
+    if (is_recverr(family_, level, name)) return set_flag(opts_.recverr, val, len);
     if (level == abi::kIPPROTO_IP && (name == abi::kIP_TOS || name == abi::kIP_TTL)) {
         kstd::Result<int> v = get_int(val, len);
         if (!v.ok()) return v.error();
@@ -81,6 +82,7 @@ kstd::Result<void> TcpSocket::getsockopt(int level, int name, void* val, unsigne
     }
     if (level == abi::kIPPROTO_IPV6 && family_ == abi::kAF_INET6 && name == abi::kIPV6_V6ONLY)
         return put_int(val, len, opts_.v6only);
+    if (is_recverr(family_, level, name)) return put_int(val, len, opts_.recverr);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TOS) return put_int(val, len, opts_.tos);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TTL) return put_int(val, len, opts_.ttl);
     return kstd::err(unknown_getsockopt(family_, level));

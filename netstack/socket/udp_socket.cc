@@ -241,6 +241,7 @@ kstd::Result<size_t> UdpSocket::sendmsg(IoIter& from, int flags, const SockAddr*
 
 // udp_recvmsg(): one datagram per call; the rest of a long one is discarded (MSG_TRUNC).
 kstd::Result<size_t> UdpSocket::recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) {
+    if ((flags & abi::kMSG_ERRQUEUE) != 0) return kstd::err(EAGAIN);  // nothing is ever queued there
     if ((flags & abi::kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
     bool nonblock = (flags & abi::kMSG_DONTWAIT) != 0;
     for (;;) {
@@ -325,6 +326,7 @@ kstd::Result<void> UdpSocket::setsockopt(int level, int name, const void* val, u
         IP_SET_TYPE_VAL(pcb_->local_ip, opts_.v6only ? IPADDR_TYPE_V6 : IPADDR_TYPE_ANY);
         return {};
     }
+    if (is_recverr(family_, level, name)) return set_flag(opts_.recverr, val, len);
     if (level == abi::kIPPROTO_IP && (name == abi::kIP_TOS || name == abi::kIP_TTL)) {
         kstd::Result<int> v = get_int(val, len);
         if (!v.ok()) return v.error();
@@ -354,6 +356,7 @@ kstd::Result<void> UdpSocket::getsockopt(int level, int name, void* val, unsigne
     }
     if (level == abi::kIPPROTO_IPV6 && family_ == abi::kAF_INET6 && name == abi::kIPV6_V6ONLY)
         return put_int(val, len, opts_.v6only);
+    if (is_recverr(family_, level, name)) return put_int(val, len, opts_.recverr);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TOS) return put_int(val, len, opts_.tos);
     if (level == abi::kIPPROTO_IP && name == abi::kIP_TTL) return put_int(val, len, opts_.ttl);
     return kstd::err(unknown_getsockopt(family_, level));

@@ -298,3 +298,34 @@ SCENARIO(tcp_so_sndbuf_bounds_the_send_queue)
     // queue may end one such segment beyond it; without the limit it would hold megabytes.
     CHECK_LE(outq, limit + 65536);
 }
+
+// IP_RECVERR and IPV6_RECVERR (ip(7), ipv6(7)): flags that read back as 0 or 1, on UDP and
+// TCP, IPv4 and IPv6 sockets (an AF_INET socket has no IPPROTO_IPV6 level: ENOPROTOOPT).
+// glibc's resolver sets IP_RECVERR on its UDP socket before every query. With nothing on the
+// error queue, recv(MSG_ERRQUEUE) is EAGAIN at once, even blocking (ip_recv_error()), and it
+// never takes the data queued for an ordinary read.
+SCENARIO(sockopt_ip_recverr)
+{
+    ufd u(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
+    CHECK_EQ(get_int_opt(u, IPPROTO_IP, IP_RECVERR), 0);
+    CHECK_EQ(round_trip(u, IPPROTO_IP, IP_RECVERR, 1), 1);
+    CHECK_EQ(round_trip(u, IPPROTO_IP, IP_RECVERR, 9), 1);
+    CHECK_EQ(round_trip(u, IPPROTO_IP, IP_RECVERR, 0), 0);
+    CHECK_ERR(set_int_opt(u, IPPROTO_IPV6, IPV6_RECVERR, 1), ENOPROTOOPT);
+    ufd t(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    CHECK_EQ(round_trip(t, IPPROTO_IP, IP_RECVERR, 1), 1);
+    ufd u6(CHECK_OK(socket(AF_INET6, SOCK_DGRAM, 0)));
+    CHECK_EQ(round_trip(u6, IPPROTO_IPV6, IPV6_RECVERR, 1), 1);
+    CHECK_EQ(round_trip(u6, IPPROTO_IP, IP_RECVERR, 1), 1);
+    ufd t6(CHECK_OK(socket(AF_INET6, SOCK_STREAM, 0)));
+    CHECK_EQ(round_trip(t6, IPPROTO_IPV6, IPV6_RECVERR, 1), 1);
+
+    auto p = make_tcp_pair();
+    REQUIRE(p.a.valid());
+    CHECK_EQ(write(p.b, "x", 1), 1);
+    REQUIRE((await_events(p.a, EPOLLIN, EPOLLIN) & EPOLLIN) != 0);
+    char c = 0;
+    CHECK_ERR(recv(p.a, &c, 1, MSG_ERRQUEUE), EAGAIN);
+    CHECK_EQ(recv(p.a, &c, 1, 0), 1);
+    CHECK_EQ(c, 'x');
+}

@@ -444,3 +444,20 @@ SCENARIO(udp_shutdown_unconnected_enotconn)
     CHECK_ERR(shutdown(u, SHUT_RDWR), ENOTCONN);
     CHECK_ERR(shutdown(u, 7), EINVAL);
 }
+
+// recv(MSG_ERRQUEUE) reads the error queue only (udp_recvmsg() -> ip_recv_error()): empty, it
+// is EAGAIN at once even on a blocking socket, and the queued datagram stays for a plain read.
+SCENARIO(udp_msg_errqueue_empty_eagain)
+{
+    uint16_t pb = 0;
+    ufd b(udp_bound(AF_INET, &pb));
+    REQUIRE(b.valid());
+    ufd a(CHECK_OK(socket(AF_INET, SOCK_DGRAM, 0)));
+    CHECK_EQ(set_int_opt(b, IPPROTO_IP, IP_RECVERR, 1), 0);
+    CHECK_EQ(send_to(a, "ping", 4, pb), 4);
+    REQUIRE(await_datagram(b));
+    char buf[8] = {};
+    CHECK_ERR(recv(b, buf, sizeof buf, MSG_ERRQUEUE), EAGAIN);
+    CHECK_EQ(recv(b, buf, sizeof buf, MSG_DONTWAIT), 4);
+    CHECK_EQ(std::string(buf, 4), "ping");
+}

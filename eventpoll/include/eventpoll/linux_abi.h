@@ -152,6 +152,7 @@ inline constexpr int kMSG_CTRUNC = 0x8;
 inline constexpr int kMSG_TRUNC = 0x20;
 inline constexpr int kMSG_DONTWAIT = 0x40;
 inline constexpr int kMSG_WAITALL = 0x100;
+inline constexpr int kMSG_ERRQUEUE = 0x2000;
 inline constexpr int kMSG_NOSIGNAL = 0x4000;
 inline constexpr int kMSG_MORE = 0x8000;
 inline constexpr int kMSG_CMSG_CLOEXEC = 0x40000000;
@@ -190,6 +191,8 @@ inline constexpr int kTCP_KEEPINTVL = 5;
 inline constexpr int kTCP_KEEPCNT = 6;
 inline constexpr int kIP_TOS = 1;
 inline constexpr int kIP_TTL = 2;
+inline constexpr int kIP_RECVERR = 11;
+inline constexpr int kIPV6_RECVERR = 25;
 inline constexpr int kIPV6_V6ONLY = 26;
 
 struct Linger {

@@ -9,6 +9,7 @@
 #include "fs/cpio.h"
 #include "fs/devices.h"
 #include "fs/vfs.h"
+#include "net/name_service.h"
 #include "netstack/procfs.h"
 
 namespace pollux::fs {
@@ -33,12 +34,28 @@ const char* lookup_error(int error) {
     }
 }
 
+// /etc/hosts, and /etc/resolv.conf when dns= named servers (net/name_service.h), unless the
+// archive has them: what a resolver in the app reads. Generated, so they follow the command line.
+bool mount_etc(RamFs& fs) {
+    Node* etc = fs.root()->child("etc", 3);
+    if (etc == nullptr) etc = fs.make_dir(fs.root(), "etc", 0755, RamFs::kRootDev);
+    if (etc == nullptr) return false;
+    if (!etc->is_dir()) return true;  // the archive's /etc is something else: leave it be
+    if (etc->child("hosts", 5) == nullptr &&
+        fs.make_generated(etc, "hosts", net::etc_render, "/etc/hosts", RamFs::kRootDev) == nullptr)
+        return false;
+    if (net::dns_configured() && etc->child("resolv.conf", 11) == nullptr &&
+        fs.make_generated(etc, "resolv.conf", net::etc_render, "/etc/resolv.conf", RamFs::kRootDev) == nullptr)
+        return false;
+    return true;
+}
+
 }  // namespace
 
 RamFs& root_fs() {
     if (tree == nullptr) {
         tree = new RamFs;
-        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree))
+        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree) || !mount_etc(*tree))
             printk(KERN_WARNING "fs: out of memory for the file tree\n");
     }
     return *tree;
@@ -93,8 +110,8 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
         init.status = kNoInitStatus;
         return init;
     }
-    if (!mount_proc(*tree, net::proc_net_render, path) || !mount_dev(*tree))
-        printk(KERN_WARNING "fs: out of memory for /proc and /dev\n");
+    if (!mount_proc(*tree, net::proc_net_render, path) || !mount_dev(*tree) || !mount_etc(*tree))
+        printk(KERN_WARNING "fs: out of memory for /proc, /dev and /etc\n");
     init.elf = l.node->data;
     init.size = static_cast<size_t>(l.node->size);
     init.args = cmdline.app_args();

@@ -7,6 +7,7 @@
 #include "netstack/inet.h"
 #include "netstack/netif.h"
 #include "netstack/stack.h"
+#include "net/name_service.h"
 #include "net/net_stats.h"
 #include "net/virtio_net_mmio.h"
 #include "net/virtio_net_pci.h"
@@ -49,7 +50,7 @@ bool parse_config(const Cmdline& cmdline, IfaceConfig& cfg) {
             return false;
         }
     }
-    return true;
+    return dns_configure(cmdline);
 }
 
 }  // namespace

@@ -30,6 +30,9 @@ struct IfaceConfig {
 // malformed; the caller reports which value it was.
 kstd::Result<void> parse_ip_prefix(const char* spec, IfaceConfig& cfg);
 kstd::Result<void> parse_gateway(const char* spec, IfaceConfig& cfg);
+// An IPv4 or IPv6 address alone (a name server): its canonical text into out (at least 46
+// bytes, INET6_ADDRSTRLEN). EINVAL when malformed, ERANGE when out is too small.
+kstd::Result<void> canonical_address(const char* spec, char* out, size_t cap);
 
 // Joins dev to the stack and brings the interface up. Returns its interface index (>= 2; 1 is
 // loopback). The device must outlive the stack.
