@@ -326,3 +326,36 @@ SCENARIO(tcp_reuseport_listeners_share_connections)
     CHECK_GE(from_a, 1);
     CHECK_GE(from_b, 1);
 }
+
+// Which error comes first when both the descriptor and an address are bad: the socket calls
+// look the descriptor up (EBADF, then ENOTSOCK: sockfd_lookup_light()) before they copy an
+// address in or out (EFAULT), except connect(), which copies the address before it asks
+// whether the file is a socket (__sys_connect()). NULL stands for the bad pointer.
+SCENARIO(socket_calls_check_the_fd_before_the_address)
+{
+    auto p = make_pipe();
+    REQUIRE(p.a.valid());
+    ufd s(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    CHECK_ERR(bind(-1, nullptr, sizeof(sockaddr_in)), EBADF);
+    CHECK_ERR(bind(p.a, nullptr, sizeof(sockaddr_in)), ENOTSOCK);
+    CHECK_ERR(bind(s, nullptr, sizeof(sockaddr_in)), EFAULT);
+    CHECK_ERR(connect(-1, nullptr, sizeof(sockaddr_in)), EBADF);
+    CHECK_ERR(connect(p.a, nullptr, sizeof(sockaddr_in)), EFAULT);
+    CHECK_ERR(getsockopt(-1, SOL_SOCKET, SO_ERROR, nullptr, nullptr), EBADF);
+    CHECK_ERR(getsockopt(p.a, SOL_SOCKET, SO_ERROR, nullptr, nullptr), ENOTSOCK);
+    CHECK_ERR(getsockopt(s, SOL_SOCKET, SO_ERROR, nullptr, nullptr), EFAULT);
+    CHECK_ERR(setsockopt(-1, SOL_SOCKET, SO_REUSEADDR, nullptr, sizeof(int)), EBADF);
+    CHECK_ERR(setsockopt(p.a, SOL_SOCKET, SO_REUSEADDR, nullptr, sizeof(int)), ENOTSOCK);
+    CHECK_ERR(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, nullptr, sizeof(int)), EFAULT);
+    CHECK_ERR(sendmsg(-1, nullptr, 0), EBADF);
+    CHECK_ERR(sendmsg(p.a, nullptr, 0), ENOTSOCK);
+    CHECK_ERR(sendmsg(s, nullptr, 0), EFAULT);
+    CHECK_ERR(recvmsg(-1, nullptr, 0), EBADF);
+    CHECK_ERR(recvmsg(p.a, nullptr, 0), ENOTSOCK);
+    CHECK_ERR(recvmsg(s, nullptr, 0), EFAULT);
+    sockaddr_in sin{};
+    CHECK_ERR(getsockname(-1, reinterpret_cast<sockaddr*>(&sin), nullptr), EBADF);
+    CHECK_ERR(getsockname(p.a, reinterpret_cast<sockaddr*>(&sin), nullptr), ENOTSOCK);
+    CHECK_ERR(getpeername(-1, reinterpret_cast<sockaddr*>(&sin), nullptr), EBADF);
+    CHECK_ERR(getpeername(p.a, reinterpret_cast<sockaddr*>(&sin), nullptr), ENOTSOCK);
+}
