@@ -107,12 +107,11 @@ void parse_madt(const Header* madt) {
     for (size_t off = kMadtEntries; off + 2 <= madt->length;) {
         uint8_t type = p[off], len = p[off + 1];
         if (len < 2 || off + len > madt->length) break;
-        if (type == kMadtIoApic && len >= 12 && !interrupt_info.ioapic_address) {
+        if (type == kMadtIoApic && len >= 12 && interrupt_info.ioapic_count < InterruptInfo::kMaxIoApics) {
             uint32_t address, gsi_base;
             memcpy(&address, p + off + 4, 4);
             memcpy(&gsi_base, p + off + 8, 4);
-            interrupt_info.ioapic_address = address;
-            interrupt_info.ioapic_gsi_base = gsi_base;
+            interrupt_info.ioapics[interrupt_info.ioapic_count++] = {address, gsi_base};
         } else if (type == kMadtSourceOverride && len >= 10 && p[off + 3] < 16) {
             uint32_t gsi;
             uint16_t flags;

@@ -13,8 +13,12 @@ namespace pollux::acpi {
 
 // What the MADT says about interrupt routing (ACPI 6.4, 5.2.12).
 struct InterruptInfo {
-    uint64_t ioapic_address = 0;  // the first I/O APIC; 0 when there is no MADT
-    uint32_t ioapic_gsi_base = 0;
+    static constexpr int kMaxIoApics = 4;
+    struct IoApic {
+        uint64_t address;
+        uint32_t gsi_base;
+    } ioapics[kMaxIoApics] = {};
+    int ioapic_count = 0;  // 0 when there is no MADT
     struct IsaIrq {
         uint32_t gsi;  // identity unless an interrupt source override says otherwise
         bool active_low, level;

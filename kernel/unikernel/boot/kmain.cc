@@ -109,13 +109,18 @@ void init_interrupts() {
     constexpr uint64_t kDefaultIoApic = 0xfec00000;  // Intel MP spec 1.4, 3.6.6
     constexpr uint8_t kCom1Irq = 4;
     const acpi::InterruptInfo& info = acpi::interrupts();
-    uint64_t address = info.ioapic_address ? info.ioapic_address : kDefaultIoApic;
-    if (!ioapic::init(address, info.ioapic_gsi_base)) {
-        printk("irq: no I/O APIC at %#lx\n", address);
-        return;
+    const acpi::InterruptInfo::IoApic fallback{kDefaultIoApic, 0};
+    int chips = info.ioapic_count ? info.ioapic_count : 1;
+    for (int i = 0; i < chips; ++i) {
+        const acpi::InterruptInfo::IoApic& chip = info.ioapic_count ? info.ioapics[i] : fallback;
+        if (!ioapic::init(chip.address, chip.gsi_base)) {
+            printk("irq: no I/O APIC at %#lx\n", chip.address);
+            if (i == 0) return;
+            continue;
+        }
+        printk(KERN_INFO "irq: I/O APIC at %#lx, %u pins from GSI %u (%s)\n", chip.address, ioapic::pin_count(),
+               chip.gsi_base, info.ioapic_count ? "from the MADT" : "default address, no MADT");
     }
-    printk(KERN_INFO "irq: I/O APIC at %#lx, %u pins (%s)\n", address, ioapic::pin_count(),
-           info.ioapic_address ? "from the MADT" : "default address, no MADT");
     const acpi::InterruptInfo::IsaIrq& com1 = info.isa[kCom1Irq];
     uint8_t vector = idt::kVectorIsaIrqBase + kCom1Irq;
     idt::set_handler(vector, on_com1_interrupt);

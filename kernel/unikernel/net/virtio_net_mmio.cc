@@ -1,8 +1,8 @@
 // microvm's layout (QEMU hw/i386/microvm.c): VIRTIO_NUM_TRANSPORTS windows of 512 bytes from
-// 0xfeb00000, slot n on GSI 5 + n of the first I/O APIC. That is the layout without the second
-// I/O APIC (ioapic2, which QEMU adds along with ACPI): qemu/run's microvm has acpi=off. QEMU
-// also writes it on the command line (virtio_mmio.device=512@0xfeb00e00:12, Linux's syntax),
-// which agrees; scanning needs no access to the command line from here.
+// 0xfeb00000, slot n on GSI 5 + n of the first I/O APIC, or, when QEMU adds the second I/O
+// APIC (ioapic2, along with ACPI; its GSIs start at 24), on GSI 24 + n. QEMU also writes the
+// slot on the command line (virtio_mmio.device=512@0xfeb00e00:12, Linux's syntax) and in the
+// DSDT, which agree; scanning needs neither.
 #include "net/virtio_net_mmio.h"
 
 #include <new>
@@ -19,8 +19,10 @@ namespace pollux::net {
 namespace {
 
 constexpr uint64_t kMmioBase = 0xfeb00000;
-constexpr uint32_t kSlotBytes = 512, kSlots = 8;
+// 8 transports, or 24 with ioapic2 (one per pin of it); QEMU fills them from the last.
+constexpr uint32_t kSlotBytes = 512, kSlots = 24;
 constexpr uint32_t kFirstGsi = 5;
+constexpr uint32_t kSecondIoApicGsi = 24;  // IO_APIC_SECONDARY_IRQBASE
 constexpr uint32_t kDeviceIdNet = 1;  // virtio 1.1, 5: device types
 
 virtio::VirtioNet* device = nullptr;
@@ -49,7 +51,7 @@ virtio::VirtioNet* virtio_net_mmio_probe(uint8_t vector) {
                legacy ? " (a legacy one: QEMU needs -global virtio-mmio.force-legacy=false)" : "");
         return nullptr;
     }
-    uint32_t gsi = kFirstGsi + slot;
+    uint32_t gsi = (ioapic::covers(kSecondIoApicGsi) ? kSecondIoApicGsi : kFirstGsi) + slot;
     idt::set_handler(vector, on_interrupt);
     const char* why = "";
     device = virtio::VirtioNet::create(*transport, kernel_dma(), "vnet0", virtio::VirtioNetOptions{}, &why);

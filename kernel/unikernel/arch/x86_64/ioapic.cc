@@ -11,47 +11,70 @@ namespace {
 constexpr uint32_t kRegVersion = 0x01, kRegRedirection = 0x10;
 constexpr uint32_t kRedirMasked = 1u << 16, kRedirLevel = 1u << 15, kRedirActiveLow = 1u << 13;
 
-volatile uint32_t* regs = nullptr;
-uint32_t pins = 0, base_gsi = 0;
+struct Chip {
+    volatile uint32_t* regs;
+    uint32_t base_gsi, pins;
 
-uint32_t read(uint32_t reg) {
-    regs[0] = reg;
-    return regs[4];
-}
-void write(uint32_t reg, uint32_t value) {
-    regs[0] = reg;
-    regs[4] = value;
+    uint32_t read(uint32_t reg) const {
+        regs[0] = reg;
+        return regs[4];
+    }
+    void write(uint32_t reg, uint32_t value) const {
+        regs[0] = reg;
+        regs[4] = value;
+    }
+};
+Chip chips[kMaxChips];
+int count = 0;
+
+// The chip whose pins cover gsi, and the pin.
+const Chip* owner(uint32_t gsi, uint32_t& pin) {
+    for (int i = 0; i < count; ++i) {
+        if (gsi >= chips[i].base_gsi && gsi - chips[i].base_gsi < chips[i].pins) {
+            pin = gsi - chips[i].base_gsi;
+            return &chips[i];
+        }
+    }
+    return nullptr;
 }
 
 }  // namespace
 
 bool init(uint64_t phys_address, uint32_t gsi_base) {
-    regs = static_cast<volatile uint32_t*>(mm::map_mmio(phys_address, 0x20));
-    uint32_t version = read(kRegVersion);
+    if (count == kMaxChips) return false;
+    Chip c{static_cast<volatile uint32_t*>(mm::map_mmio(phys_address, 0x20)), gsi_base, 0};
+    uint32_t version = c.read(kRegVersion);
     if (version == 0xffffffff) return false;
-    pins = ((version >> 16) & 0xff) + 1;
-    base_gsi = gsi_base;
-    for (uint32_t pin = 0; pin < pins; ++pin) {
-        write(kRegRedirection + 2 * pin, kRedirMasked);
-        write(kRegRedirection + 2 * pin + 1, 0);
+    c.pins = ((version >> 16) & 0xff) + 1;
+    for (uint32_t pin = 0; pin < c.pins; ++pin) {
+        c.write(kRegRedirection + 2 * pin, kRedirMasked);
+        c.write(kRegRedirection + 2 * pin + 1, 0);
     }
+    chips[count++] = c;
     return true;
 }
 
-uint32_t pin_count() { return pins; }
+uint32_t pin_count() { return count ? chips[count - 1].pins : 0; }
+
+bool covers(uint32_t gsi) {
+    uint32_t pin;
+    return owner(gsi, pin) != nullptr;
+}
 
 bool route(uint32_t gsi, uint8_t vector, bool active_low, bool level) {
-    if (!regs || gsi < base_gsi || gsi - base_gsi >= pins) return false;
-    uint32_t pin = gsi - base_gsi;
-    write(kRegRedirection + 2 * pin + 1, lapic::id() << 24);
-    write(kRegRedirection + 2 * pin, vector | (active_low ? kRedirActiveLow : 0) | (level ? kRedirLevel : 0));
+    uint32_t pin;
+    const Chip* c = owner(gsi, pin);
+    if (c == nullptr) return false;
+    c->write(kRegRedirection + 2 * pin + 1, lapic::id() << 24);
+    c->write(kRegRedirection + 2 * pin, vector | (active_low ? kRedirActiveLow : 0) | (level ? kRedirLevel : 0));
     return true;
 }
 
 void mask(uint32_t gsi) {
-    if (!regs || gsi < base_gsi || gsi - base_gsi >= pins) return;
-    uint32_t pin = gsi - base_gsi;
-    write(kRegRedirection + 2 * pin, read(kRegRedirection + 2 * pin) | kRedirMasked);
+    uint32_t pin;
+    const Chip* c = owner(gsi, pin);
+    if (c == nullptr) return;
+    c->write(kRegRedirection + 2 * pin, c->read(kRegRedirection + 2 * pin) | kRedirMasked);
 }
 
 }  // namespace pollux::ioapic
