@@ -51,21 +51,30 @@ bool VirtioNet::setup(const VirtioNetOptions& options, const char** why) {
     transport_.set_status(kStatusAcknowledge);
     transport_.set_status(kStatusAcknowledge | kStatusDriver);
     uint64_t offered = transport_.device_features();
-    if ((offered & feature(kFeatVersion1)) == 0) {
+    bool legacy = transport_.legacy();
+    if ((offered & feature(kFeatVersion1)) == 0 && !legacy) {
         *why = "no VIRTIO_F_VERSION_1 (a legacy-only device)";
         return false;
     }
     features_ = offered & kWantedFeatures;
     transport_.set_driver_features(features_);
-    transport_.set_status(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
-    if ((transport_.status() & kStatusFeaturesOk) == 0) {
+    // 5.1.6.1 (legacy): without VERSION_1 the header has num_buffers only with MRG_RXBUF.
+    bool num_buffers = (features_ & (feature(kFeatVersion1) | feature(kNetFeatMrgRxbuf))) != 0;
+    header_bytes_ = uint32_t(sizeof(VirtioNetHdr)) - (num_buffers ? 0 : sizeof(uint16_t));
+    // A legacy device has no FEATURES_OK (3.1.2): the features hold once written.
+    uint8_t features_ok = legacy ? 0 : kStatusFeaturesOk;
+    transport_.set_status(kStatusAcknowledge | kStatusDriver | features_ok);
+    if ((transport_.status() & features_ok) != features_ok) {
         *why = "the device refused our features";
         return false;
     }
     bool event_idx = (features_ & feature(kFeatRingEventIdx)) != 0;
     uint16_t rx_max = transport_.queue_max_size(kNetQueueRx), tx_max = transport_.queue_max_size(kNetQueueTx);
-    if (rx_max == 0 || tx_max == 0 || !rx_.init(dma_, kNetQueueRx, pick_size(rx_max, options.rx_buffers), event_idx) ||
-        !tx_.init(dma_, kNetQueueTx, pick_size(tx_max, options.tx_buffers), event_idx)) {
+    // A legacy device's queues have its size and no other.
+    uint16_t rx_size = legacy ? rx_max : pick_size(rx_max, options.rx_buffers);
+    uint16_t tx_size = legacy ? tx_max : pick_size(tx_max, options.tx_buffers);
+    if (rx_max == 0 || tx_max == 0 || !rx_.init(dma_, kNetQueueRx, rx_size, event_idx) ||
+        !tx_.init(dma_, kNetQueueTx, tx_size, event_idx)) {
         *why = "no queue pair, or no memory for its rings";
         return false;
     }
@@ -112,7 +121,7 @@ bool VirtioNet::setup(const VirtioNetOptions& options, const char** why) {
     }
     // 3.1.1 step 8; the device may now use the queues. The RX buffers are already there, so
     // tell it once.
-    transport_.set_status(kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+    transport_.set_status(uint8_t(kStatusAcknowledge | kStatusDriver | features_ok | kStatusDriverOk));
     if (rx_.kick_prepare()) transport_.notify(kNetQueueRx);
     return true;
 }

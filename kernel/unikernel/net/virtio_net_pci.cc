@@ -5,6 +5,8 @@
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
+#include "arch/x86_64/cpu.h"
+#include "drivers/virtio/pci_legacy.h"
 #include "drivers/virtio/pci_modern.h"
 #include "mm/page_table.h"
 #include "net/kernel_dma.h"
@@ -29,6 +31,25 @@ private:
     const pci::Function& f_;
 };
 
+// The legacy interface's registers: BAR0 in I/O space.
+class LegacyPorts final : public virtio::PortIo {
+public:
+    explicit LegacyPorts(uint16_t base) : base_(base) {}
+    uint32_t in(uint16_t offset, unsigned width) override {
+        uint16_t port = uint16_t(base_ + offset);
+        return width == 1 ? cpu::inb(port) : width == 2 ? cpu::inw(port) : cpu::inl(port);
+    }
+    void out(uint16_t offset, unsigned width, uint32_t value) override {
+        uint16_t port = uint16_t(base_ + offset);
+        if (width == 1) cpu::outb(port, uint8_t(value));
+        else if (width == 2) cpu::outw(port, uint16_t(value));
+        else cpu::outl(port, value);
+    }
+
+private:
+    uint16_t base_;
+};
+
 virtio::VirtioNet* device = nullptr;
 
 void on_rx_interrupt(InterruptFrame&) {
@@ -51,8 +72,8 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
         return nullptr;
     }
     auto* access = new (std::nothrow) PciAccess(*f);
-    auto* transport = new (std::nothrow) virtio::PciModernTransport;
-    if (access == nullptr || transport == nullptr) return nullptr;
+    auto* modern = new (std::nothrow) virtio::PciModernTransport;
+    if (access == nullptr || modern == nullptr) return nullptr;
     idt::set_handler(vector, on_rx_interrupt);
     // Only the RX queue interrupts (entry 0); configuration changes and TX completions do not.
     access->msix = f->msix_cap != 0 && pci::enable_msix(*f, 0, vector);
@@ -61,9 +82,24 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
                f->function);
         return nullptr;
     }
-    if (!transport->init(*access)) {
-        printk("virtio-net: %02x:%02x.%x lacks the virtio 1.x PCI structures\n", f->bus, f->device, f->function);
-        return nullptr;
+    // The modern interface when the device has it; else, for a transitional device without it
+    // (disable-modern=on, an old hypervisor), the legacy one in I/O BAR0.
+    virtio::Transport* transport = modern;
+    const char* kind = "modern";
+    if (!modern->init(*access)) {
+        const pci::Bar& bar0 = f->bars[0];
+        auto* legacy = f->device_id == virtio::kPciDeviceNetTransitional && bar0.io && bar0.address != 0
+                           ? new (std::nothrow) virtio::PciLegacyTransport
+                           : nullptr;
+        auto* ports = legacy != nullptr ? new (std::nothrow) LegacyPorts(uint16_t(bar0.address)) : nullptr;
+        if (ports == nullptr) {
+            printk("virtio-net: %02x:%02x.%x has neither the virtio 1.x PCI structures nor a legacy I/O BAR0\n",
+                   f->bus, f->device, f->function);
+            return nullptr;
+        }
+        legacy->init(*ports, access->msix);
+        transport = legacy;
+        kind = "legacy";
     }
     const char* why = "";
     device = virtio::VirtioNet::create(*transport, kernel_dma(), "vnet0", virtio::VirtioNetOptions{}, &why);
@@ -77,9 +113,9 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
     // three). One poll now picks up whatever came and re-arms the interrupt.
     device->napi().schedule();
     std::array<uint8_t, 6> mac = device->mac();
-    printk(KERN_INFO "virtio-net: %02x:%02x.%x %04x:%04x modern PCI, features %#lx, mac %02x:%02x:%02x:%02x:%02x:%02x, "
+    printk(KERN_INFO "virtio-net: %02x:%02x.%x %04x:%04x %s PCI, features %#lx, mac %02x:%02x:%02x:%02x:%02x:%02x, "
            "rx/tx queues %u/%u, RX on MSI-X entry 0 -> vector %#x\n",
-           f->bus, f->device, f->function, f->vendor_id, f->device_id, device->negotiated_features(), mac[0], mac[1],
+           f->bus, f->device, f->function, f->vendor_id, f->device_id, kind, device->negotiated_features(), mac[0], mac[1],
            mac[2], mac[3], mac[4], mac[5], device->rx_queue_size(), device->tx_queue_size(), vector);
     return device;
 }

@@ -14,6 +14,11 @@ inline uint8_t inb(uint16_t port) {
     asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
+inline uint16_t inw(uint16_t port) {
+    uint16_t v;
+    asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 inline uint32_t inl(uint16_t port) {
     uint32_t v;
     asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));

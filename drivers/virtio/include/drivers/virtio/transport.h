@@ -1,7 +1,7 @@
 // Transport: what a virtio device driver needs from the bus it sits on (virtio 1.1, chapter 4):
 // the status byte, feature negotiation, queue setup and notification, device configuration and
-// the interrupt acknowledgement. PCI (modern; legacy later) and MMIO implement it; VirtioNet
-// sees only this.
+// the interrupt acknowledgement. Modern PCI, legacy PCI and MMIO implement it; VirtioNet sees
+// only this.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,9 @@ public:
     // on a shared line (INTx, MMIO), never with MSI-X. Bit 0: a queue, bit 1: configuration.
     virtual uint32_t ack_interrupt() = 0;
     virtual bool has_msix() const = 0;
+    // The legacy interface (4.1.4.8): no VERSION_1 and no FEATURES_OK, and queues only at the
+    // device's own size.
+    virtual bool legacy() const { return false; }
 
 protected:
     ~Transport() = default;
