@@ -3,6 +3,7 @@
 #include <new>
 
 #include "drivers/virtio/virtio_net.h"
+#include "kernel/platform.h"
 #include "virtio_net_slots.h"
 
 namespace pollux::virtio {
@@ -137,6 +138,20 @@ void VirtioNet::reclaim_tx() {
     while (auto* slot = static_cast<TxSlot*>(tx_.pop_used(nullptr))) tx_free_[tx_free_count_++] = slot->index;
 }
 
+bool VirtioNet::wait_tx_slot() {
+    ++tx_kicks_;
+    transport_.notify(kNetQueueTx);
+    uint64_t deadline = platform::monotonic_ns() + kTxFullWaitNs;
+    do {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+        reclaim_tx();
+        if (tx_free_count_ != 0) return true;
+    } while (platform::monotonic_ns() < deadline);
+    return false;
+}
+
 int VirtioNet::transmit(const net::TxFrame* frames, int count) {
     reclaim_tx();
     int queued = 0, i = 0;
@@ -149,8 +164,11 @@ int VirtioNet::transmit(const net::TxFrame* frames, int count) {
         }
         if (tx_free_count_ == 0) reclaim_tx();
         if (tx_free_count_ == 0) {
-            full = true;
-            break;
+            ++tx_full_;
+            if (!wait_tx_slot()) {
+                full = true;
+                break;
+            }
         }
         TxSlot& slot = tx_slots_[tx_free_[--tx_free_count_]];
         memset(slot.mem, 0, header_bytes_);  // no checksum offload, no GSO (5.1.6.2)
@@ -168,11 +186,12 @@ int VirtioNet::transmit(const net::TxFrame* frames, int count) {
         live_.tx_bytes.fetch_add(at - header_bytes_, std::memory_order_relaxed);
     }
     if (i < count) live_.tx_dropped.fetch_add(uint64_t(count - i), std::memory_order_relaxed);
-    bool kick = tx_.kick_prepare();
-    if (full) {
-        ++tx_full_;
-        kick = true;  // see the header: never trust suppression when the ring is stuck full
-    }
+    // Every batch that queued a frame notifies, whatever the device's avail_event says (see the
+    // header); kick_prepare() still runs to keep the ring's kick index current. A full ring was
+    // notified in wait_tx_slot().
+    bool suppressed = !tx_.kick_prepare();
+    bool kick = queued > 0 && !full;
+    if (kick && suppressed) ++tx_kicks_overridden_;
     if (kick) {
         ++tx_kicks_;
         transport_.notify(kNetQueueTx);

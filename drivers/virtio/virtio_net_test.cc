@@ -146,7 +146,7 @@ TEST_F(VirtioNetTest, DropsAFrameSpreadOverSeveralBuffers) {
     EXPECT_EQ(dev->counters().rx_dropped, 1u);
 }
 
-TEST_F(VirtioNetTest, TransmitCopiesSegmentsBehindAZeroHeaderAndNotifiesOncePerBatch) {
+TEST_F(VirtioNetTest, TransmitCopiesSegmentsBehindAZeroHeaderAndNotifiesEveryBatch) {
     uint8_t head[14], payload[50];
     std::memset(head, 0xaa, sizeof head);
     std::memset(payload, 0x55, sizeof payload);
@@ -167,12 +167,18 @@ TEST_F(VirtioNetTest, TransmitCopiesSegmentsBehindAZeroHeaderAndNotifiesOncePerB
         EXPECT_EQ(mem[12 + 14], 0x55);
         t.tx.complete(c.head, 0);
     }
-    // The device did not ask again (busy): the next batch goes without a notification.
+    // The device did not ask again (its avail_event says busy), yet the next batch notifies:
+    // QEMU 7.2 left frames in the ring on that promise (virtio_net.h). Counted as overridden.
     EXPECT_EQ(dev->transmit(frames, 1), 1);
-    EXPECT_EQ(t.notifies[1], 1);
+    EXPECT_EQ(t.notifies[1], 2);
+    EXPECT_EQ(dev->tx_kicks_overridden(), 1u);
     EXPECT_EQ(dev->counters().tx_packets, 4u);
+    // A batch that queued nothing does not notify.
+    EXPECT_EQ(dev->transmit(frames, 0), 0);
+    EXPECT_EQ(t.notifies[1], 2);
 }
 
+// The fake device completes nothing by itself: transmit() waits its bounded time, then drops.
 TEST_F(VirtioNetTest, AFullTxRingDropsCountsAndNotifiesRegardless) {
     uint8_t data[64] = {};
     net::TxSeg seg{data, sizeof data};
