@@ -46,6 +46,7 @@ uint64_t serialisation_ns(size_t len, uint64_t rate_bps) {
 
 WireEnd::WireEnd(WireLink& link, int index)
     : link_(link),
+      index_(index),
       napi_(napi_poll, nullptr, this),
       timer_(this),
       prng_(link.config().seed, static_cast<uint64_t>(index)) {
@@ -165,7 +166,8 @@ bool WireEnd::send(WireFrame* frame, uint64_t now) {
         busy_until_ = (busy_until_ > now ? busy_until_ : now) + serialisation_ns(len, config.rate_bps);
         depart = busy_until_;
     }
-    if (prng_.chance(config.loss)) {
+    if ((config.drop != nullptr && config.drop(config.drop_ctx, index_, frame->bytes(), len)) ||
+        prng_.chance(config.loss)) {
         lost_.fetch_add(1, std::memory_order_relaxed);
         free_frame(frame);
         return false;

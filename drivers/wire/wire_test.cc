@@ -122,6 +122,27 @@ TEST_F(WireTest, LossIsWithinBoundsAndReproducible) {
     EXPECT_NE(run_stream(config, 100000).stats.lost, a.stats.lost);
 }
 
+// The drop hook loses exactly the frames a test picks, from the end it names, and counts them.
+TEST_F(WireTest, DropHookLosesChosenFrames) {
+    struct Picks {
+        int calls[2] = {};
+    } picks;
+    WireConfig config;
+    config.drop_ctx = &picks;
+    config.drop = [](void* ctx, int from_end, const uint8_t* frame, size_t len) {
+        ++static_cast<Picks*>(ctx)->calls[from_end];
+        uint32_t seq;
+        std::memcpy(&seq, frame + kSeqAt, sizeof(seq));
+        return len > kSeqAt + 4 && seq % 3 == 0;
+    };
+    StreamResult r = run_stream(config, 3000);
+    EXPECT_EQ(picks.calls[0], 3000);
+    EXPECT_EQ(picks.calls[1], 0);
+    EXPECT_EQ(r.stats.lost, 1000u);
+    EXPECT_EQ(r.missing, 1000u);
+    EXPECT_EQ(r.delivered, 2000u);
+}
+
 TEST_F(WireTest, DuplicationIsWithinBoundsAndReproducible) {
     WireConfig config = config_of("dup=0.01,seed=3");
     StreamResult a = run_stream(config, 100000);

@@ -1,6 +1,7 @@
 // Bulk TCP between two hosts over the wire: 64 MiB echoed back intact on a clean link, and a
-// 4 MiB stream intact under 5 % loss, reordering and duplication (lwIP recovers most losses by
-// retransmission timeout, about 0.2 s each, so 64 MiB would take minutes).
+// 4 MiB stream intact under 5 % loss, reordering and duplication (many losses are recovered by
+// retransmission timeouts of 200 ms and more, so 64 MiB takes minutes). net.rto times the
+// pauses on virtual time.
 #include <gtest/gtest.h>
 #include <sys/epoll.h>
 

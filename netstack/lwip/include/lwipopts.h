@@ -59,9 +59,10 @@
 // announces them. Memory is only used while data is in flight, so an idle connection costs its
 // PCB alone.
 #define TCP_MSS 1460
-// lwIP's retransmission clock ticks every 2 * TCP_TMR_INTERVAL. 100 ms gives the 200 ms floor
-// Linux's RTO has (TCP_RTO_MIN) and delayed ACKs of at most 100 ms (Linux: 40 to 200 ms); the
-// default 250 ms makes every loss on a fast link cost half a second or more.
+// lwIP's TCP timer: delayed ACKs wait for at most one (Linux: 40 to 200 ms), retransmission
+// timeouts (TCP_LINUX_RTO below) are checked at every one, and lwIP's slow timer (persist and
+// keepalive probes, FIN-WAIT-2 and TIME-WAIT) ticks every other one. The default 250 ms makes
+// every loss on a fast link cost half a second or more.
 #define TCP_TMR_INTERVAL 100
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 4
@@ -74,10 +75,23 @@
 #define TCP_OVERSIZE TCP_MSS
 // Out-of-order segments are kept (lossy links would otherwise resend whole windows) and SACKed.
 #define TCP_QUEUE_OOSEQ 1
+// ... until the connection has been silent for this many of its retransmission timeouts (Linux
+// keeps them). lwIP's 6 counted its own 3 s timeout; with TCP_LINUX_RTO's 200 ms it would drop
+// them 1.2 s into a silence that one segment lost three times makes, and after the timeout
+// lwIP's go-back-N then resends the whole window from a one-MSS cwnd.
+#define TCP_OOSEQ_TIMEOUT 60
 // Loss recovery closer to Linux's (patch 0005): NewReno partial ACKs (RFC 6582) repair several
-// losses in one window a round trip each, early retransmit (RFC 5827) small windows, and the
-// retransmission timeout floors at 200 ms instead of lwIP's 600 ms.
+// losses in one window a round trip each, early retransmit (RFC 5827) small windows. (Its
+// tick-based timeout floor is superseded by TCP_LINUX_RTO.)
 #define TCP_LOSS_RECOVERY 1
+// Retransmission timeouts as Linux computes them (patch 0010): round trips measured in
+// milliseconds of sys_now(), the SYN's included, under Karn's rule; RTO = srtt + max(4 * rttvar,
+// 200 ms), 1 s until a first measurement, doubled by each timeout up to 120 s (TCP_RTO_MAX),
+// checked every TCP_TMR_INTERVAL. lwIP's own counts 200 ms ticks, often has no measurement at
+// all (a segment sent at tick 0 is never timed, nor is a SYN), so it sits at its initial 3 s,
+// backs off from there 128-fold without a cap (a 3 s base became 48 s after four losses and
+// could reach hours), and let a backed-off timeout fall to 0 ticks on fast links.
+#define TCP_LINUX_RTO 1
 #define LWIP_TCP_SACK_OUT 1
 #define LWIP_TCP_MAX_SACK_NUM 4
 #define LWIP_TCP_KEEPALIVE 1

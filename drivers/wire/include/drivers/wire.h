@@ -45,6 +45,10 @@ struct WireConfig {
     uint16_t mtu = 1500;
     uint32_t features = 0;
     size_t queue_limit = 4096;  // frames in flight per direction; beyond: tail drop, counted
+    // A test's own losses: asked about every frame put on the wire (from_end 0 or 1), before
+    // the random faults; true loses the frame (counted in lost). Runs under the sender's lock.
+    bool (*drop)(void* ctx, int from_end, const uint8_t* frame, size_t len) = nullptr;
+    void* drop_ctx = nullptr;
 };
 
 // "loss=0.05,reorder=0.05,dup=0.01,corrupt=0.001,delay=200us,jitter=50us,rate=1g,seed=7,
@@ -122,6 +126,7 @@ private:
     static void timer_fired(Timer& timer);
 
     WireLink& link_;
+    int index_;
     char name_[16] = {};
     std::array<uint8_t, 6> mac_{};
     std::atomic<net::RxSink*> sink_{nullptr};

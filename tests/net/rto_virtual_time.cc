@@ -1,0 +1,469 @@
+// TCP retransmission timeouts on virtual time (ctest net.rto): two hosts of one lwIP joined by
+// a wire with 5 ms of delay each way. The wire's clock and lwIP's (sys_now, wrapped at link
+// time) are one virtual clock that this single thread moves a millisecond at a time while it
+// holds the stack lock, so a run sends the same segments at the same virtual instants every
+// time. The wire's drop hook loses chosen data segments, their retransmissions too; the tests
+// time the pauses that follow and hold them to what Linux's timer allows: RTO = srtt +
+// max(4 * rttvar, 200 ms), doubled by each lost retransmission, never above 120 s.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "drivers/wire.h"
+#include "eventpoll/sys.h"
+#include "lwip/def.h"
+#include "lwip/ip_addr.h"
+#include "lwip/timeouts.h"
+#include "netstack/inet.h"
+#include "netstack/netif.h"
+#include "netstack/stack.h"
+
+namespace {
+
+std::atomic<uint64_t> now_ns{1'000'000'000};
+uint64_t virtual_clock() { return now_ns.load(std::memory_order_relaxed); }
+uint64_t now_ms() { return virtual_clock() / 1'000'000; }
+
+}  // namespace
+
+// lwIP's clock and its two sources of chance (netstack/lwip/port.cc), replaced at link time
+// (-Wl,--wrap=...): the initial sequence numbers (where the window scale's rounding falls
+// depends on them) and LWIP_RAND (IPv6's ND and MLD delays put frames on the wire, which draw
+// on its fault generator) are the same in every run.
+extern "C" uint32_t __wrap_sys_now(void) { return static_cast<uint32_t>(now_ms()); }
+extern "C" uint32_t __wrap_pollux_lwip_isn(const ip_addr_t* local_ip, uint16_t, const ip_addr_t*, uint16_t) {
+    uint32_t host = IP_IS_V4(local_ip) ? lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(local_ip))) & 0xffu : 0u;
+    return 0x10000000u * (host + 1);
+}
+extern "C" unsigned int __wrap_pollux_lwip_rand(void) {
+    static uint32_t x = 2463534242u;  // xorshift32
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+namespace {
+
+using pollux::wire::WireConfig;
+using pollux::wire::WireLink;
+
+uint32_t get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
+
+// What the drop hook loses: the client's data segments that carry byte `offset` of its stream,
+// the first `times` times one is sent. It records when each of them was sent.
+struct LossPlan {
+    uint64_t offset = UINT64_MAX;
+    int times = 0;
+    bool drop_syns = false;
+    std::vector<uint64_t> syn_ms;  // every SYN the client sent
+    bool have_isn = false;
+    uint32_t isn = 0;
+    std::vector<uint64_t> sent_ms;  // every transmission carrying `offset`, lost or not
+};
+
+// Frames from end 1 (host 2, the client) are IPv4/TCP from the client: its SYN gives the
+// initial sequence number, from which a data segment's stream offsets follow.
+bool drop_planned(void* ctx, int from_end, const uint8_t* f, size_t len) {
+    auto* plan = static_cast<LossPlan*>(ctx);
+    if (from_end != 1 || len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
+    size_t ihl = (f[14] & 0xfu) * 4u;
+    size_t ip_len = size_t{f[16]} << 8 | f[17];
+    const uint8_t* tcp = f + 14 + ihl;
+    size_t thl = (tcp[12] >> 4) * 4u;
+    uint32_t seq = get32(tcp + 4);
+    uint8_t flags = tcp[13];
+    if (flags & 0x02) {  // SYN
+        plan->isn = seq;
+        plan->have_isn = true;
+        plan->syn_ms.push_back(now_ms());
+        return plan->drop_syns;
+    }
+    size_t payload = ip_len - ihl - thl;
+    if (!plan->have_isn || payload == 0) return false;
+    uint64_t first = static_cast<uint32_t>(seq - plan->isn - 1);
+    if (plan->offset < first || plan->offset >= first + payload) return false;
+    plan->sent_ms.push_back(now_ms());
+    return static_cast<int>(plan->sent_ms.size()) <= plan->times;
+}
+
+// Moves the clock, delivers what is due and runs lwIP's timers, all under the stack lock: the
+// NAPI polls this schedules run as this thread leaves the lock (stack.cc's softirq), so no
+// other thread ever sees the clock move.
+void step(WireLink& link) {
+    pollux::net::StackGuard guard;
+    now_ns.fetch_add(1'000'000, std::memory_order_relaxed);
+    link.run_expired();
+    sys_check_timeouts();
+}
+
+uint8_t pattern(size_t i) { return static_cast<uint8_t>(i * 2654435761u >> 13); }
+
+struct Outcome {
+    size_t received = 0;
+    uint64_t elapsed_ms = 0;  // from the start to the last byte
+    uint64_t max_gap_ms = 0;  // the longest the reader waited for more data, once reading
+    size_t gap_before = 0;    // stream offset at the end of that gap
+    bool intact = true;
+};
+
+struct Reader {
+    uint64_t start_ms = 0;        // virtual ms after the start when the reader begins
+    size_t bytes_per_ms = SIZE_MAX;  // at most this much a millisecond
+};
+
+class RtoTest : public ::testing::Test {
+protected:
+    // A new link (10.0.<n>.0/24; interfaces cannot be removed, so every test has its own) and
+    // one connection across it, client on host 2, server on host 1, both non-blocking.
+    void connect(const WireConfig& base) {
+        ASSERT_NO_FATAL_FAILURE(add_link(base));
+        sockaddr_in a = server_addr_;
+        int l = static_cast<int>(pollux::sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        ASSERT_GE(l, 0);
+        ASSERT_EQ(pollux::sys_bind(l, &a, sizeof(a)), 0);
+        ASSERT_EQ(pollux::sys_listen(l, 4), 0);
+        unsigned alen = sizeof(a);
+        ASSERT_EQ(pollux::sys_getsockname(l, &a, &alen), 0);
+        client_ = static_cast<int>(pollux::sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        ASSERT_GE(client_, 0);
+        ASSERT_EQ(pollux::sys_connect(client_, &a, sizeof(a)), -EINPROGRESS);
+        for (int ms = 0; ms < 5000 && server_ < 0; ++ms) {
+            step(*link_);
+            server_ = static_cast<int>(pollux::sys_accept4(l, nullptr, nullptr, SOCK_NONBLOCK));
+        }
+        ASSERT_GE(server_, 0) << "no connection in 5 s";
+        EXPECT_EQ(pollux::sys_close(l), 0);
+    }
+
+    void add_link(const WireConfig& base) {
+        static int next_link = 10;
+        int n = next_link++;
+        pollux::net::inet_register();
+        pollux::net::stack_init();
+        WireConfig config = base;
+        config.delay_ns = 5'000'000;
+        config.drop = drop_planned;
+        config.drop_ctx = &plan_;
+        link_ = new WireLink(config, virtual_clock);  // lives as long as the stack
+        ASSERT_TRUE(pollux::net::stack_add_wire_hosts(link_->end(0), link_->end(1), n, false).ok());
+        server_addr_.sin_family = AF_INET;
+        server_addr_.sin_addr.s_addr = htonl(0x0a000001u | static_cast<uint32_t>(n) << 8);
+    }
+
+    void TearDown() override {
+        if (client_ >= 0) pollux::sys_close(client_);
+        if (server_ >= 0) pollux::sys_close(server_);
+        if (link_ != nullptr) {
+            for (int ms = 0; ms < 1000; ++ms) step(*link_);  // let the FINs go
+        }
+    }
+
+    // The client writes `total` bytes as fast as its socket takes them; the server reads as the
+    // reader says. Stops at the last byte or after `limit_ms` of virtual time.
+    Outcome transfer(size_t total, const Reader& reader, uint64_t limit_ms) {
+        Outcome out;
+        std::vector<uint8_t> buf(64 * 1024), chunk(64 * 1024);
+        size_t sent = 0, chunk_at = 0, chunk_end = 0;  // chunk holds [chunk_at, chunk_end)
+        uint64_t start = now_ms(), last = start + reader.start_ms;
+        while (out.received < total && now_ms() - start < limit_ms) {
+            while (sent < total) {
+                if (sent == chunk_end) {
+                    chunk_at = sent;
+                    chunk_end = std::min(total, sent + chunk.size());
+                    for (size_t i = chunk_at; i < chunk_end; ++i) chunk[i - chunk_at] = pattern(i);
+                }
+                long w = pollux::sys_write(client_, chunk.data() + (sent - chunk_at), chunk_end - sent);
+                if (w == -EAGAIN) break;
+                if (w <= 0) {
+                    ADD_FAILURE() << "write: " << strerror(static_cast<int>(-w));
+                    return out;
+                }
+                sent += static_cast<size_t>(w);
+            }
+            if (now_ms() - start >= reader.start_ms) {
+                size_t budget = reader.bytes_per_ms;
+                while (budget > 0) {
+                    long r = pollux::sys_read(server_, buf.data(), std::min(buf.size(), budget));
+                    if (r == -EAGAIN) break;
+                    if (r <= 0) {
+                        ADD_FAILURE() << "read: " << (r == 0 ? "EOF" : strerror(static_cast<int>(-r)));
+                        return out;
+                    }
+                    for (long i = 0; i < r && out.intact; ++i) {
+                        out.intact = buf[static_cast<size_t>(i)] == pattern(out.received + static_cast<size_t>(i));
+                    }
+                    if (now_ms() - last > out.max_gap_ms) {
+                        out.max_gap_ms = now_ms() - last;
+                        out.gap_before = out.received;
+                    }
+                    last = now_ms();
+                    out.received += static_cast<size_t>(r);
+                    budget -= std::min(budget, static_cast<size_t>(r));
+                }
+            }
+            step(*link_);
+        }
+        if (now_ms() - last > out.max_gap_ms && out.received < total) {
+            out.max_gap_ms = now_ms() - last;  // still waiting at the end
+            out.gap_before = out.received;
+        }
+        out.elapsed_ms = now_ms() - start;
+        return out;
+    }
+
+    // Echo: the client writes `total` bytes and reads them back from the server, which reads
+    // only what it has written back (a 64 KiB buffer), as tests/net/tcp_stream_test.cc's echo
+    // server blocks in write: when the client's window closes, so does the server's. Progress
+    // is the echo reaching the client.
+    Outcome echo(size_t total, uint64_t limit_ms) {
+        Outcome out;
+        std::vector<uint8_t> chunk(64 * 1024), in(64 * 1024), mid(64 * 1024);
+        size_t sent = 0, chunk_at = 0, chunk_end = 0, mid_len = 0, mid_done = 0;
+        uint64_t start = now_ms(), last = start;
+        while (out.received < total && now_ms() - start < limit_ms) {
+            while (sent < total) {
+                if (sent == chunk_end) {
+                    chunk_at = sent;
+                    chunk_end = std::min(total, sent + chunk.size());
+                    for (size_t i = chunk_at; i < chunk_end; ++i) chunk[i - chunk_at] = pattern(i);
+                }
+                long w = pollux::sys_write(client_, chunk.data() + (sent - chunk_at), chunk_end - sent);
+                if (w == -EAGAIN) break;
+                if (w <= 0) {
+                    ADD_FAILURE() << "client write: " << strerror(static_cast<int>(-w));
+                    return out;
+                }
+                sent += static_cast<size_t>(w);
+            }
+            for (;;) {
+                if (mid_done == mid_len) {
+                    long r = pollux::sys_read(server_, mid.data(), mid.size());
+                    if (r == -EAGAIN) break;
+                    if (r <= 0) {
+                        ADD_FAILURE() << "server read: " << (r == 0 ? "EOF" : strerror(static_cast<int>(-r)));
+                        return out;
+                    }
+                    mid_len = static_cast<size_t>(r);
+                    mid_done = 0;
+                }
+                long w = pollux::sys_write(server_, mid.data() + mid_done, mid_len - mid_done);
+                if (w == -EAGAIN) break;
+                if (w <= 0) {
+                    ADD_FAILURE() << "server write: " << strerror(static_cast<int>(-w));
+                    return out;
+                }
+                mid_done += static_cast<size_t>(w);
+            }
+            for (;;) {
+                long r = pollux::sys_read(client_, in.data(), in.size());
+                if (r == -EAGAIN) break;
+                if (r <= 0) {
+                    ADD_FAILURE() << "client read: " << (r == 0 ? "EOF" : strerror(static_cast<int>(-r)));
+                    return out;
+                }
+                for (long i = 0; i < r && out.intact; ++i) {
+                    out.intact = in[static_cast<size_t>(i)] == pattern(out.received + static_cast<size_t>(i));
+                }
+                if (now_ms() - last > out.max_gap_ms) {
+                    out.max_gap_ms = now_ms() - last;
+                    out.gap_before = out.received;
+                }
+                last = now_ms();
+                out.received += static_cast<size_t>(r);
+            }
+            step(*link_);
+        }
+        if (now_ms() - last > out.max_gap_ms && out.received < total) {
+            out.max_gap_ms = now_ms() - last;  // still waiting at the end
+            out.gap_before = out.received;
+        }
+        out.elapsed_ms = now_ms() - start;
+        return out;
+    }
+
+    // The gaps between successive transmissions of the planned segment.
+    std::vector<uint64_t> intervals() const {
+        std::vector<uint64_t> v;
+        for (size_t i = 1; i < plan_.sent_ms.size(); ++i) v.push_back(plan_.sent_ms[i] - plan_.sent_ms[i - 1]);
+        return v;
+    }
+
+    std::string describe(const Outcome& o) const {
+        std::string s = "received " + std::to_string(o.received) + " B in " + std::to_string(o.elapsed_ms) +
+                        " ms, longest pause " + std::to_string(o.max_gap_ms) + " ms before offset " +
+                        std::to_string(o.gap_before);
+        if (plan_.sent_ms.empty()) return s;
+        s += "; the lost segment went out at";
+        for (uint64_t t : plan_.sent_ms) s += " " + std::to_string(t - plan_.sent_ms[0]);
+        return s + " ms";
+    }
+
+    LossPlan plan_;
+    sockaddr_in server_addr_{};
+    WireLink* link_ = nullptr;
+    int client_ = -1, server_ = -1;
+};
+
+// Linux's timer with the wire's 10 ms round trip: RTO = 10 + max(4 * rttvar, 200) ms, checked
+// every 100 ms here (TCP_TMR_INTERVAL), so a timeout fires between RTO and RTO + 100 ms (and
+// the interval between two fires is twice the last one, give or take two timer periods); a
+// delayed ACK (up to 100 ms) may lengthen a measured round trip. The first timeout of a
+// connection is at most 500 ms.
+constexpr uint64_t kFirstRtoMaxMs = 500;
+constexpr uint64_t kTimerMs = 100;
+
+// The very first data segment, and its first two retransmissions, are lost. Linux has timed
+// the SYN, so its timeouts start near 200 ms; lwIP, with no measurement, started at its 3 s
+// (6 s and 12 s next) and paused the connection for 15 s.
+TEST_F(RtoTest, LostFirstSegmentRecoversWithinLinuxTimeouts) {
+    plan_.offset = 0;
+    plan_.times = 3;
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    Outcome o = transfer(256 * 1024, Reader{}, 60'000);
+    SCOPED_TRACE(describe(o));
+    std::printf("%s\n", describe(o).c_str());
+    ASSERT_EQ(o.received, 256u * 1024);
+    EXPECT_TRUE(o.intact);
+    ASSERT_EQ(plan_.sent_ms.size(), 4u);
+    // Lost: the original and two retransmissions (timeouts, or a fast retransmission and a
+    // timeout); the fourth copy arrives.
+    uint64_t stall = plan_.sent_ms[3] - plan_.sent_ms[0];
+    EXPECT_LE(stall, 3 * kFirstRtoMaxMs + 2 * kTimerMs);
+    EXPECT_LE(o.max_gap_ms, 3 * kFirstRtoMaxMs + 2 * kTimerMs + 50);
+}
+
+// A segment in mid-stream lost five times: fast retransmit, then timeouts that double.
+TEST_F(RtoTest, LostRetransmissionsBackOffByDoubling) {
+    plan_.offset = 2u << 20;
+    plan_.times = 5;
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    Outcome o = transfer(4u << 20, Reader{}, 120'000);
+    SCOPED_TRACE(describe(o));
+    std::printf("%s\n", describe(o).c_str());
+    ASSERT_EQ(o.received, 4u << 20);
+    EXPECT_TRUE(o.intact);
+    std::vector<uint64_t> gaps = intervals();
+    ASSERT_EQ(gaps.size(), 5u);
+    // gaps[0] is the fast retransmit (a round trip of duplicate ACKs), then four timeouts.
+    EXPECT_LE(gaps[0], 50u);
+    EXPECT_GE(gaps[1], 200u);  // never below Linux's TCP_RTO_MIN
+    EXPECT_LE(gaps[1], kFirstRtoMaxMs);
+    for (size_t i = 2; i < gaps.size(); ++i) {
+        EXPECT_GE(gaps[i] + 2 * kTimerMs, 2 * gaps[i - 1]) << "timeout " << i;
+        EXPECT_LE(gaps[i], 2 * gaps[i - 1] + kTimerMs) << "timeout " << i;
+    }
+    uint64_t bound = 0;
+    for (uint64_t g : gaps) bound += g;
+    EXPECT_LE(o.max_gap_ms, bound + 50);
+    EXPECT_LE(o.max_gap_ms, 15 * kFirstRtoMaxMs + 4 * kTimerMs + 50);
+}
+
+// A lone segment (nothing after it to draw duplicate ACKs) lost eleven times: the timeout
+// doubles from about 200 ms until it reaches Linux's TCP_RTO_MAX, 120 s, and stays there.
+TEST_F(RtoTest, BackoffStopsAtTwoMinutes) {
+    plan_.offset = 1000;
+    plan_.times = 11;
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    Outcome o = transfer(1400, Reader{}, 1'000'000);
+    SCOPED_TRACE(describe(o));
+    std::printf("%s\n", describe(o).c_str());
+    ASSERT_EQ(o.received, 1400u);
+    std::vector<uint64_t> gaps = intervals();
+    ASSERT_EQ(gaps.size(), 11u);
+    EXPECT_GE(gaps[0], 200u);
+    EXPECT_LE(gaps[0], kFirstRtoMaxMs);
+    for (size_t i = 1; i < gaps.size(); ++i) {
+        uint64_t want = std::min<uint64_t>(2 * gaps[i - 1], 120'000);
+        EXPECT_GE(gaps[i] + 2 * kTimerMs, want) << "timeout " << i;
+        EXPECT_LE(gaps[i], want + kTimerMs) << "timeout " << i;
+    }
+    EXPECT_GE(gaps.back(), 120'000u);
+    EXPECT_LE(gaps.back(), 120'000u + kTimerMs);
+}
+
+// Every SYN is lost: they go out after 1, 2, 4, ... 32 s, and connect gives up 64 s after the
+// sixth retransmission, 127 s in all, as Linux's tcp_syn_retries = 6 does (lwIP: every 3 s,
+// giving up 18 s in).
+TEST_F(RtoTest, ConnectBacksOffAndTimesOutAsLinux) {
+    plan_.drop_syns = true;
+    ASSERT_NO_FATAL_FAILURE(add_link(WireConfig{}));
+    sockaddr_in a = server_addr_;
+    a.sin_port = htons(9);  // nothing listens, and nothing will answer either
+    client_ = static_cast<int>(pollux::sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    ASSERT_GE(client_, 0);
+    uint64_t start = now_ms();
+    ASSERT_EQ(pollux::sys_connect(client_, &a, sizeof(a)), -EINPROGRESS);
+    int err = 0;
+    while (err == 0 && now_ms() - start < 300'000) {
+        step(*link_);
+        unsigned len = sizeof(err);
+        ASSERT_EQ(pollux::sys_getsockopt(client_, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    }
+    uint64_t failed = now_ms() - start;
+    std::string syns;
+    for (uint64_t t : plan_.syn_ms) syns += " " + std::to_string(t - start);
+    std::printf("SYNs at%s ms; connect failed after %llu ms\n", syns.c_str(), static_cast<unsigned long long>(failed));
+    EXPECT_EQ(err, ETIMEDOUT);
+    ASSERT_EQ(plan_.syn_ms.size(), 7u) << syns;
+    for (size_t i = 1; i < plan_.syn_ms.size(); ++i) {
+        uint64_t want = 1000u << (i - 1);
+        EXPECT_GE(plan_.syn_ms[i] - plan_.syn_ms[i - 1], want) << "SYN " << i;
+        EXPECT_LE(plan_.syn_ms[i] - plan_.syn_ms[i - 1], want + kTimerMs + 2) << "SYN " << i;
+    }
+    EXPECT_GE(failed, 127'000u);
+    EXPECT_LE(failed, 127'000u + 7 * kTimerMs + 200);
+}
+
+// 16 MiB over a link that loses, reorders and duplicates 5 % of frames each way, to a reader
+// that starts 3 s late and then takes 4 MB/s: its window closes and opens again and again while
+// segments are lost. lwIP used to deadlock here (a fast retransmission held back by the closed
+// window, then a timeout, left the send queue out of order) and, with its own timer, paused
+// for seconds at a time. The longest pause must stay within a few doubled timeouts.
+TEST_F(RtoTest, LossyTransferToASlowLateReaderNeverStalls) {
+    WireConfig config;
+    config.seed = 4;
+    config.loss = config.reorder = config.duplicate = 0.05;
+    ASSERT_NO_FATAL_FAILURE(connect(config));
+    Reader reader;
+    reader.start_ms = 3000;
+    reader.bytes_per_ms = 4000;
+    Outcome o = transfer(16u << 20, reader, 600'000);
+    SCOPED_TRACE(describe(o));
+    std::printf("%s\n", describe(o).c_str());
+    ASSERT_EQ(o.received, 16u << 20);
+    EXPECT_TRUE(o.intact);
+    EXPECT_LE(o.max_gap_ms, 4000u);
+}
+
+}  // namespace
+
+namespace {
+
+// 16 MiB echoed over the lossy link (as net.lossy-64m does in real time): when the client stops
+// reading, the server stops too and both windows close while segments are being lost. With
+// this seed, lwIP's send queue went out of order after a timeout (patch 0009) 7 MB in, and the
+// connection never sent again.
+TEST_F(RtoTest, EchoOverLossyLinkNeverStalls) {
+    WireConfig config;
+    config.seed = 1;
+    config.loss = config.reorder = config.duplicate = 0.05;
+    ASSERT_NO_FATAL_FAILURE(connect(config));
+    Outcome o = echo(16u << 20, 300'000);
+    SCOPED_TRACE(describe(o));
+    std::printf("%s\n", describe(o).c_str());
+    ASSERT_EQ(o.received, 16u << 20);
+    EXPECT_TRUE(o.intact);
+    EXPECT_LE(o.max_gap_ms, 4000u);
+}
+
+}  // namespace
