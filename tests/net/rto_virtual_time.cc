@@ -114,6 +114,44 @@ struct Outcome {
     uint64_t max_gap_ms = 0;  // the longest the reader waited for more data, once reading
     size_t gap_before = 0;    // stream offset at the end of that gap
     bool intact = true;
+
+    // n bytes of the stream arrived at `now`; `last` is when the previous ones did.
+    void take(const uint8_t* data, size_t n, uint64_t now, uint64_t& last) {
+        for (size_t i = 0; i < n && intact; ++i) intact = data[i] == pattern(received + i);
+        gap(now - last);
+        last = now;
+        received += n;
+    }
+    void gap(uint64_t ms) {
+        if (ms <= max_gap_ms) return;
+        max_gap_ms = ms;
+        gap_before = received;
+    }
+};
+
+// The sending side of a transfer: the pattern's bytes, written as fast as the socket takes them.
+struct PatternWriter {
+    std::vector<uint8_t> chunk = std::vector<uint8_t>(64 * 1024);
+    size_t sent = 0, chunk_at = 0, chunk_end = 0;  // chunk holds [chunk_at, chunk_end)
+
+    // Writes until EAGAIN or the end; false (a test failure) on another error.
+    bool pump(int fd, size_t total) {
+        while (sent < total) {
+            if (sent == chunk_end) {
+                chunk_at = sent;
+                chunk_end = std::min(total, sent + chunk.size());
+                for (size_t i = chunk_at; i < chunk_end; ++i) chunk[i - chunk_at] = pattern(i);
+            }
+            long w = pollux::sys_write(fd, chunk.data() + (sent - chunk_at), chunk_end - sent);
+            if (w == -EAGAIN) return true;
+            if (w <= 0) {
+                ADD_FAILURE() << "write: " << strerror(static_cast<int>(-w));
+                return false;
+            }
+            sent += static_cast<size_t>(w);
+        }
+        return true;
+    }
 };
 
 struct Reader {
@@ -172,24 +210,11 @@ protected:
     // reader says. Stops at the last byte or after `limit_ms` of virtual time.
     Outcome transfer(size_t total, const Reader& reader, uint64_t limit_ms) {
         Outcome out;
-        std::vector<uint8_t> buf(64 * 1024), chunk(64 * 1024);
-        size_t sent = 0, chunk_at = 0, chunk_end = 0;  // chunk holds [chunk_at, chunk_end)
+        std::vector<uint8_t> buf(64 * 1024);
+        PatternWriter writer;
         uint64_t start = now_ms(), last = start + reader.start_ms;
         while (out.received < total && now_ms() - start < limit_ms) {
-            while (sent < total) {
-                if (sent == chunk_end) {
-                    chunk_at = sent;
-                    chunk_end = std::min(total, sent + chunk.size());
-                    for (size_t i = chunk_at; i < chunk_end; ++i) chunk[i - chunk_at] = pattern(i);
-                }
-                long w = pollux::sys_write(client_, chunk.data() + (sent - chunk_at), chunk_end - sent);
-                if (w == -EAGAIN) break;
-                if (w <= 0) {
-                    ADD_FAILURE() << "write: " << strerror(static_cast<int>(-w));
-                    return out;
-                }
-                sent += static_cast<size_t>(w);
-            }
+            if (!writer.pump(client_, total)) return out;
             if (now_ms() - start >= reader.start_ms) {
                 size_t budget = reader.bytes_per_ms;
                 while (budget > 0) {
@@ -199,24 +224,13 @@ protected:
                         ADD_FAILURE() << "read: " << (r == 0 ? "EOF" : strerror(static_cast<int>(-r)));
                         return out;
                     }
-                    for (long i = 0; i < r && out.intact; ++i) {
-                        out.intact = buf[static_cast<size_t>(i)] == pattern(out.received + static_cast<size_t>(i));
-                    }
-                    if (now_ms() - last > out.max_gap_ms) {
-                        out.max_gap_ms = now_ms() - last;
-                        out.gap_before = out.received;
-                    }
-                    last = now_ms();
-                    out.received += static_cast<size_t>(r);
+                    out.take(buf.data(), static_cast<size_t>(r), now_ms(), last);
                     budget -= std::min(budget, static_cast<size_t>(r));
                 }
             }
             step(*link_);
         }
-        if (now_ms() - last > out.max_gap_ms && out.received < total) {
-            out.max_gap_ms = now_ms() - last;  // still waiting at the end
-            out.gap_before = out.received;
-        }
+        if (out.received < total) out.gap(now_ms() - last);  // still waiting at the end
         out.elapsed_ms = now_ms() - start;
         return out;
     }
@@ -227,24 +241,12 @@ protected:
     // is the echo reaching the client.
     Outcome echo(size_t total, uint64_t limit_ms) {
         Outcome out;
-        std::vector<uint8_t> chunk(64 * 1024), in(64 * 1024), mid(64 * 1024);
-        size_t sent = 0, chunk_at = 0, chunk_end = 0, mid_len = 0, mid_done = 0;
+        std::vector<uint8_t> in(64 * 1024), mid(64 * 1024);
+        PatternWriter writer;
+        size_t mid_len = 0, mid_done = 0;
         uint64_t start = now_ms(), last = start;
         while (out.received < total && now_ms() - start < limit_ms) {
-            while (sent < total) {
-                if (sent == chunk_end) {
-                    chunk_at = sent;
-                    chunk_end = std::min(total, sent + chunk.size());
-                    for (size_t i = chunk_at; i < chunk_end; ++i) chunk[i - chunk_at] = pattern(i);
-                }
-                long w = pollux::sys_write(client_, chunk.data() + (sent - chunk_at), chunk_end - sent);
-                if (w == -EAGAIN) break;
-                if (w <= 0) {
-                    ADD_FAILURE() << "client write: " << strerror(static_cast<int>(-w));
-                    return out;
-                }
-                sent += static_cast<size_t>(w);
-            }
+            if (!writer.pump(client_, total)) return out;
             for (;;) {
                 if (mid_done == mid_len) {
                     long r = pollux::sys_read(server_, mid.data(), mid.size());
@@ -271,22 +273,11 @@ protected:
                     ADD_FAILURE() << "client read: " << (r == 0 ? "EOF" : strerror(static_cast<int>(-r)));
                     return out;
                 }
-                for (long i = 0; i < r && out.intact; ++i) {
-                    out.intact = in[static_cast<size_t>(i)] == pattern(out.received + static_cast<size_t>(i));
-                }
-                if (now_ms() - last > out.max_gap_ms) {
-                    out.max_gap_ms = now_ms() - last;
-                    out.gap_before = out.received;
-                }
-                last = now_ms();
-                out.received += static_cast<size_t>(r);
+                out.take(in.data(), static_cast<size_t>(r), now_ms(), last);
             }
             step(*link_);
         }
-        if (now_ms() - last > out.max_gap_ms && out.received < total) {
-            out.max_gap_ms = now_ms() - last;  // still waiting at the end
-            out.gap_before = out.received;
-        }
+        if (out.received < total) out.gap(now_ms() - last);  // still waiting at the end
         out.elapsed_ms = now_ms() - start;
         return out;
     }
