@@ -29,6 +29,15 @@ bool apply_embedded_image(BootInfo& info) {
         printk("boot: the loader's boot module replaces the image's %lu KiB payload\n", size / 1024);
         return true;
     }
+    bool in_ram = false;
+    for (size_t i = 0; i < info.region_count && !in_ram; ++i) {
+        const MemoryRegion& r = info.regions[i];
+        in_ram = r.type == MemoryType::ram && paddr >= r.base && paddr + size <= r.base + r.size && paddr + size > paddr;
+    }
+    if (!in_ram) {
+        printk("boot: the image's payload (%lu bytes at %#lx) is not in RAM\n", size, paddr);
+        return false;
+    }
     char cmdline[sizeof image.cmdline];
     for (size_t i = 0; i < sizeof cmdline; ++i) cmdline[i] = image.cmdline[i];
     if (cmdline[sizeof cmdline - 1] != '\0') {

@@ -22,7 +22,8 @@ static_assert(sizeof(EmbeddedImage) == 16 + 8 + 8 + 1024);
 
 // Makes an embedded payload the boot module and merges the image's command line under the
 // loader's (merge_cmdlines). A boot module from the loader wins over the payload, with a log
-// line. False, with a message, when the descriptor is damaged or the result does not fit.
+// line. False, with a message, when the descriptor is damaged, the payload is not in RAM or the
+// command line does not fit.
 bool apply_embedded_image(BootInfo& info);
 
 }  // namespace pollux
