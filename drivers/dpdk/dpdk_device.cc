@@ -246,8 +246,8 @@ void DpdkDevice::take_queue_signal() {
 void DpdkDevice::irq_loop() {
     int backoff_us = kPollMinUs;
     while (!stopping_.load(std::memory_order_acquire)) {
-        bool enabled = irq_enabled_.load(std::memory_order_acquire);
         if (rx_intr_fd_ >= 0) {
+            bool enabled = irq_enabled_.load(std::memory_order_acquire);
             // Level-triggered on the queue's descriptor, watched only while unmasked: an unmask
             // (napi_irq) wakes us through the eventfd to watch it again.
             pollfd fds[2] = {{event_fd_, POLLIN, 0}, {rx_intr_fd_, static_cast<short>(enabled ? POLLIN : 0), 0}};
@@ -258,7 +258,12 @@ void DpdkDevice::irq_loop() {
         }
         // No Rx interrupt: while unmasked, schedule a poll after a pause that is short while
         // frames keep coming and doubles up to kPollMaxUs while the port is idle.
+        // Drain first, then read the mask: an unmask that comes after the read leaves the eventfd
+        // set, so ppoll returns. The other order lost the unmask whose wake-up the drain ate,
+        // and the thread slept with no timeout while the port was unmasked: receive stopped for
+        // good (net.dpdk-af_packet failed about one run in ten, ARP unanswered).
         drain_eventfd(event_fd_);
+        bool enabled = irq_enabled_.load(std::memory_order_acquire);
         pollfd fd = {event_fd_, POLLIN, 0};
         timespec pause = {0, enabled ? backoff_us * 1000L : 0};
         if (::ppoll(&fd, 1, enabled ? &pause : nullptr, nullptr) < 0 && errno != EINTR) break;
