@@ -28,7 +28,7 @@ struct SockOpts {
     int keepidle = 7200, keepintvl = 75, keepcnt = 9;  // net.ipv4.tcp_keepalive_*
     int tos = 0;
     // IP_RECVERR / IPV6_RECVERR: recorded and read back; no error is ever queued for
-    // MSG_ERRQUEUE (recverr_option()).
+    // MSG_ERRQUEUE (is_recverr()).
     bool recverr = false;
     int ttl = 64;
 };

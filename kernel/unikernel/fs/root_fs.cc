@@ -44,7 +44,7 @@ bool mount_etc(RamFs& fs) {
     if (etc->child("hosts", 5) == nullptr &&
         fs.make_generated(etc, "hosts", net::etc_render, "/etc/hosts", RamFs::kRootDev) == nullptr)
         return false;
-    if (net::dns_configured() && etc->child("resolv.conf", 11) == nullptr &&
+    if (net::dns_server_count() > 0 && etc->child("resolv.conf", 11) == nullptr &&
         fs.make_generated(etc, "resolv.conf", net::etc_render, "/etc/resolv.conf", RamFs::kRootDev) == nullptr)
         return false;
     return true;

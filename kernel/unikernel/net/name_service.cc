@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "boot/cmdline.h"
 #include "console/printk.h"
 #include "netstack/netif.h"
 
@@ -14,38 +13,15 @@ constexpr size_t kAddrText = 48;
 char servers[kMaxServers][kAddrText];
 int n_servers = 0;
 
-bool parse_servers(const char* value) {
-    char item[64];
-    n_servers = 0;
-    for (const char* p = value;;) {
-        const char* comma = strchr(p, ',');
-        size_t len = comma ? size_t(comma - p) : strlen(p);
-        if (len == 0 || len >= sizeof item || n_servers == kMaxServers) return false;
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (!canonical_address(item, servers[n_servers], kAddrText).ok()) return false;
-        ++n_servers;
-        if (!comma) return true;
-        p = comma + 1;
-    }
-}
-
 }  // namespace
 
-bool dns_configure(const Cmdline& cmdline) {
-    char value[160];
-    if (!cmdline.has("dns")) return true;
-    if (!cmdline.get("dns", value, sizeof value) || !parse_servers(value)) {
-        n_servers = 0;
-        printk(KERN_ERR "net: dns=%s: not ADDR[,ADDR] (at most %d name servers)\n",
-               cmdline.get("dns", value, sizeof value) ? value : "(too long)", kMaxServers);
-        return false;
-    }
-    printk(KERN_INFO "net: %d name server%s in /etc/resolv.conf\n", n_servers, n_servers == 1 ? "" : "s");
+bool dns_add_server(const char* addr) {
+    if (n_servers == kMaxServers || !canonical_address(addr, servers[n_servers], kAddrText).ok()) return false;
+    ++n_servers;
     return true;
 }
 
-bool dns_configured() { return n_servers > 0; }
+int dns_server_count() { return n_servers; }
 
 long etc_render(const char* key, char* buf, size_t cap) {
     if (strcmp(key, "/etc/hosts") == 0)

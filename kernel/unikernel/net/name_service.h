@@ -6,15 +6,12 @@
 
 #include <cstddef>
 
-namespace pollux {
-class Cmdline;
-}
-
 namespace pollux::net {
 
-// Reads dns=. False, with a message, when it is malformed or names more than three servers.
-bool dns_configure(const Cmdline& cmdline);
-bool dns_configured();
+// One name server from dns= (net_init.cc parses the list). False when the address is malformed
+// or three are there already.
+bool dns_add_server(const char* addr);
+int dns_server_count();
 // The text of "/etc/resolv.conf" or "/etc/hosts" (fs::Renderer's shape); -1 for another key.
 long etc_render(const char* key, char* buf, size_t cap);
 

@@ -50,7 +50,16 @@ bool parse_config(const Cmdline& cmdline, IfaceConfig& cfg) {
             return false;
         }
     }
-    return dns_configure(cmdline);
+    if (cmdline.has("dns")) {
+        value[0] = '\0';
+        if (!cmdline.get("dns", value, sizeof value) || !value[0] || !each_item(value, dns_add_server)) {
+            printk(KERN_ERR "net: dns=%s: not ADDR[,ADDR] (at most 3 name servers)\n", value[0] ? value : "...");
+            return false;
+        }
+        printk(KERN_INFO "net: %d name server%s in /etc/resolv.conf\n", dns_server_count(),
+               dns_server_count() == 1 ? "" : "s");
+    }
+    return true;
 }
 
 }  // namespace

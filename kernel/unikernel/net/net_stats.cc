@@ -1,5 +1,7 @@
 #include "net/net_stats.h"
 
+#include <cstdlib>
+
 #include "boot/cmdline.h"
 #include "console/printk.h"
 #include "kernel/platform.h"
@@ -36,17 +38,15 @@ bool netstats_init(const Cmdline& cmdline, const NetDevice* dev) {
         printk("netstats: pollux.netstats: the value is too long\n");
         return false;
     }
-    uint64_t seconds = 0;
-    for (const char* p = value; *p; ++p) {
-        if (*p < '0' || *p > '9' || seconds > 86400) {
-            printk("netstats: pollux.netstats=%s: not a number of seconds\n", value);
-            return false;
-        }
-        seconds = seconds * 10 + uint64_t(*p - '0');
+    char* end = value;
+    long seconds = value[0] ? strtol(value, &end, 10) : 0;  // bare pollux.netstats: at exit only
+    if (*end != '\0' || value[0] == '-' || value[0] == '+' || value[0] == ' ' || seconds > 86400) {
+        printk("netstats: pollux.netstats=%s: not a number of seconds\n", value);
+        return false;
     }
     device = dev;
     at_exit = true;
-    period_ns = seconds * 1'000'000'000ull;
+    period_ns = uint64_t(seconds) * 1'000'000'000ull;
     if (period_ns && device) timer_arm(period_timer, platform::monotonic_ns() + period_ns);
     return true;
 }

@@ -2,10 +2,10 @@
 
 #include <new>
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
-#include "arch/x86_64/cpu.h"
 #include "drivers/virtio/pci_legacy.h"
 #include "drivers/virtio/pci_modern.h"
 #include "mm/page_table.h"

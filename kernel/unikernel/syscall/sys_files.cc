@@ -73,12 +73,13 @@ private:
     bool ok_ = true;
 };
 
-// sockfd_lookup_light()'s answer: 0, EBADF or ENOTSOCK. Linux looks the socket up before it
-// copies any address in or out, so these come before the EFAULT checks below.
-int64_t socket_error(uint64_t fd) {
+// An address check failed: but Linux looks the socket up (sockfd_lookup_light(): EBADF, then
+// ENOTSOCK) before it copies any address in or out, so those errors come first. Only this
+// failure path pays for the extra lookup; the portable call does its own.
+int64_t efault_after_fd(uint64_t fd) {
     FileRef file = FdTable::instance().get(int(fd));
     if (!file) return -EBADF;
-    return is_socket(*file) ? 0 : -ENOTSOCK;
+    return is_socket(*file) ? -EFAULT : -ENOTSOCK;
 }
 
 // A socket address and its in/out length: the length word (when given) and then as many bytes
@@ -257,68 +258,57 @@ int64_t sys_socketpair(const Args& a) {
 
 int64_t sys_socket(const Args& a) { return pollux::sys_socket(int(a.a0), int(a.a1), int(a.a2)); }
 int64_t sys_bind(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (int(a.a2) > 0 && int(a.a2) <= 128 && !readable(a.a1, a.a2)) return -EFAULT;
+    if (int(a.a2) > 0 && int(a.a2) <= 128 && !readable(a.a1, a.a2)) return efault_after_fd(a.a0);
     return pollux::sys_bind(int(a.a0), ptr<const void>(a.a1), int(a.a2));
 }
 int64_t sys_connect(const Args& a) {
-    // __sys_connect(): EBADF, the address, then ENOTSOCK (which the portable call checks).
-    if (!FdTable::instance().get(int(a.a0))) return -EBADF;
-    if (int(a.a2) > 0 && int(a.a2) <= 128 && !readable(a.a1, a.a2)) return -EFAULT;
+    // __sys_connect(): EBADF, then the address, then ENOTSOCK (which the portable call checks).
+    if (int(a.a2) > 0 && int(a.a2) <= 128 && !readable(a.a1, a.a2))
+        return FdTable::instance().get(int(a.a0)) ? -EFAULT : -EBADF;
     return pollux::sys_connect(int(a.a0), ptr<const void>(a.a1), int(a.a2));
 }
 int64_t sys_listen(const Args& a) { return pollux::sys_listen(int(a.a0), int(a.a1)); }
 int64_t sys_accept(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a1, a.a2)) return -EFAULT;
+    if (!addr_out_ok(a.a1, a.a2)) return efault_after_fd(a.a0);
     return pollux::sys_accept(int(a.a0), ptr<void>(a.a1), ptr<unsigned>(a.a2));
 }
 int64_t sys_accept4(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a1, a.a2)) return -EFAULT;
+    if (!addr_out_ok(a.a1, a.a2)) return efault_after_fd(a.a0);
     return pollux::sys_accept4(int(a.a0), ptr<void>(a.a1), ptr<unsigned>(a.a2), int(a.a3));
 }
 int64_t sys_getsockname(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a1, a.a2)) return -EFAULT;
+    if (!addr_out_ok(a.a1, a.a2)) return efault_after_fd(a.a0);
     return pollux::sys_getsockname(int(a.a0), ptr<void>(a.a1), ptr<unsigned>(a.a2));
 }
 int64_t sys_getpeername(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a1, a.a2)) return -EFAULT;
+    if (!addr_out_ok(a.a1, a.a2)) return efault_after_fd(a.a0);
     return pollux::sys_getpeername(int(a.a0), ptr<void>(a.a1), ptr<unsigned>(a.a2));
 }
 int64_t sys_setsockopt(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (int(a.a4) > 0 && !readable(a.a3, a.a4 > 4096 ? 4096 : a.a4)) return -EFAULT;
+    if (int(a.a4) > 0 && !readable(a.a3, a.a4 > 4096 ? 4096 : a.a4)) return efault_after_fd(a.a0);
     return pollux::sys_setsockopt(int(a.a0), int(a.a1), int(a.a2), ptr<const void>(a.a3), int(a.a4));
 }
 int64_t sys_getsockopt(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a3, a.a4) || (a.a4 == 0)) return -EFAULT;
+    if (!addr_out_ok(a.a3, a.a4) || (a.a4 == 0)) return efault_after_fd(a.a0);
     return pollux::sys_getsockopt(int(a.a0), int(a.a1), int(a.a2), ptr<void>(a.a3), ptr<unsigned>(a.a4));
 }
 int64_t sys_sendto(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (a.a4 && int(a.a5) > 0 && int(a.a5) <= 128 && !readable(a.a4, a.a5)) return -EFAULT;
+    if (a.a4 && int(a.a5) > 0 && int(a.a5) <= 128 && !readable(a.a4, a.a5)) return efault_after_fd(a.a0);
     return pollux::sys_sendto(int(a.a0), data_buf(a.a1, a.a2, false), a.a2, int(a.a3), ptr<const void>(a.a4),
                               unsigned(a.a5));
 }
 int64_t sys_recvfrom(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
-    if (!addr_out_ok(a.a4, a.a5)) return -EFAULT;
+    if (!addr_out_ok(a.a4, a.a5)) return efault_after_fd(a.a0);
     return pollux::sys_recvfrom(int(a.a0), data_buf(a.a1, a.a2, true), a.a2, int(a.a3), ptr<void>(a.a4), ptr<unsigned>(a.a5));
 }
 int64_t sys_sendmsg(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
     SafeMsg msg(a.a1, false);
-    if (!msg.ok()) return -EFAULT;
+    if (!msg.ok()) return efault_after_fd(a.a0);
     return pollux::sys_sendmsg(int(a.a0), msg.get(), int(a.a2));
 }
 int64_t sys_recvmsg(const Args& a) {
-    if (int64_t e = socket_error(a.a0)) return e;
     SafeMsg msg(a.a1, true);
-    if (!msg.ok()) return -EFAULT;
+    if (!msg.ok()) return efault_after_fd(a.a0);
     int64_t r = pollux::sys_recvmsg(int(a.a0), msg.get(), int(a.a2));
     msg.copy_back();
     return r;

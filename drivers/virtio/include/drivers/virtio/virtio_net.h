@@ -20,13 +20,14 @@
 // virtio-net that suppression left frames unsent in the ring until the ring filled, about
 // 800 ms under load (wrk's p99 at 32 connections, 7 boots in 10 here; 0 in 10 with every batch
 // notified, and 0 in 6 with event_idx=off). Linux guests on the same QEMU hit the same stall as
-// TX queue timeouts. The cost is one notification (an MMIO or port write) per batch. TX completions raise no interrupt:
-// they are reclaimed in the NAPI poll and in transmit() when the ring is full. A transmit()
-// that finds the ring full after reclaiming notifies the device regardless (a device that lost
-// a notification cannot hold the queue stalled) and waits up to kTxFullWaitNs for a slot
-// before it drops: the device is only behind (under TCG QEMU's I/O thread competes for the
-// host's CPUs), and a dropped TCP segment costs a retransmission timeout. Linux stops the queue
-// and keeps the packets in the qdisc; lwIP has no queue below it to hold them.
+// TX queue timeouts. The cost is one notification (an MMIO or port write) per batch.
+// TX completions raise no interrupt: they are reclaimed in the NAPI poll and in transmit()
+// when the ring is full. A transmit() that finds the ring full after reclaiming notifies the
+// device regardless (a device that lost a notification cannot hold the queue stalled) and
+// waits up to kTxFullWaitNs for a slot before it drops, as Linux stops the queue and keeps the
+// packets in the qdisc, where lwIP has no queue below it: a dropped TCP segment costs a
+// retransmission timeout. (The wait came with the stall above, whose full rings it did not
+// cure; how often a ring still fills since every batch notifies is not measured.)
 //
 // Interrupts: the RX queue's MSI-X entry (or the shared line: INTx, MMIO) calls interrupt(),
 // which schedules the Napi; its mask hook suppresses the queue's interrupts (flag or
