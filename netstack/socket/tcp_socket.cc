@@ -11,6 +11,7 @@
 #include "eventpoll/wait_event.h"
 #include "inet_addr.h"
 #include "kernel/platform.h"
+#include "lwip/priv/tcp_priv.h"
 
 namespace pollux::net {
 
@@ -299,8 +300,12 @@ void TcpSocket::apply_options() {
     if (opts_.reuseport) ip_set_option(pcb_, SOF_REUSEPORT);
     else ip_reset_option(pcb_, SOF_REUSEPORT);
     if (pcb_->state == LISTEN) return;  // a listen PCB has no more than that
-    if (opts_.keepalive) ip_set_option(pcb_, SOF_KEEPALIVE);
-    else ip_reset_option(pcb_, SOF_KEEPALIVE);
+    if (opts_.keepalive) {
+        ip_set_option(pcb_, SOF_KEEPALIVE);
+        TCP_TIMER_ARM(pcb_);  // an idle connection is off the timer list, and keepalive needs it
+    } else {
+        ip_reset_option(pcb_, SOF_KEEPALIVE);
+    }
     if (opts_.nodelay) tcp_nagle_disable(pcb_);
     else tcp_nagle_enable(pcb_);
     pcb_->keep_idle = static_cast<u32_t>(opts_.keepidle) * 1000u;

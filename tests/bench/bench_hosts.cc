@@ -10,6 +10,7 @@
 #include "netstack/inet.h"
 #include "netstack/netif.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_index.h"
 
 namespace tcpbench {
 
@@ -35,6 +36,11 @@ sockaddr_in pollux_addr(int host, uint16_t port) {
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl((10u << 24) | static_cast<uint32_t>(host));
     return sa;
+}
+
+size_t pollux_timer_armed() {
+    pollux::net::StackGuard guard;
+    return pollux::net::tcp_index_stats().timer_armed;
 }
 
 }  // namespace tcpbench

@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace tcpbench {
@@ -14,5 +15,8 @@ void setup_pollux_hosts();
 
 // 10.0.0.<host>:port; host 1 is A (servers), host 2 is B (clients).
 sockaddr_in pollux_addr(int host, uint16_t port);
+
+// How many connections lwIP's TCP timers visit (the timer list, netstack/lwip/tcp_index.cc).
+size_t pollux_timer_armed();
 
 }  // namespace tcpbench

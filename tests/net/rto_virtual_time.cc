@@ -1,12 +1,14 @@
-// TCP retransmission timeouts on virtual time (ctest net.rto): two hosts of one lwIP joined by
-// a wire with 5 ms of delay each way. The wire's clock and lwIP's (sys_now, wrapped at link
-// time) are one virtual clock that this single thread moves a millisecond at a time while it
-// holds the stack lock, so a run sends the same segments at the same virtual instants every
-// time. The wire's drop hook loses chosen data segments, their retransmissions too; the tests
-// time the pauses that follow and hold them to what Linux's timer allows: RTO = srtt +
-// max(4 * rttvar, 200 ms), doubled by each lost retransmission, never above 120 s.
+// TCP's timers on virtual time (ctest net.rto): retransmission timeouts and keepalive. Two
+// hosts of one lwIP joined by a wire with 5 ms of delay each way. The wire's clock and lwIP's
+// (sys_now, wrapped at link time) are one virtual clock that this single thread moves a
+// millisecond at a time while it holds the stack lock, so a run sends the same segments at the
+// same virtual instants every time. The wire's drop hook loses chosen data segments, their
+// retransmissions too; the tests time the pauses that follow and hold them to what Linux's
+// timer allows: RTO = srtt + max(4 * rttvar, 200 ms), doubled by each lost retransmission,
+// never above 120 s.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -69,13 +71,17 @@ struct LossPlan {
     bool have_isn = false;
     uint32_t isn = 0;
     std::vector<uint64_t> sent_ms;  // every transmission carrying `offset`, lost or not
+    std::vector<uint64_t> client_tcp_ms;  // every TCP segment from the client, and when
+    bool drop_server = false;             // lose everything the server sends (a dead peer)
 };
 
 // Frames from end 1 (host 2, the client) are IPv4/TCP from the client: its SYN gives the
 // initial sequence number, from which a data segment's stream offsets follow.
 bool drop_planned(void* ctx, int from_end, const uint8_t* f, size_t len) {
     auto* plan = static_cast<LossPlan*>(ctx);
-    if (from_end != 1 || len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
+    if (from_end == 0) return plan->drop_server;
+    if (len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
+    plan->client_tcp_ms.push_back(now_ms());
     size_t ihl = (f[14] & 0xfu) * 4u;
     size_t ip_len = size_t{f[16]} << 8 | f[17];
     const uint8_t* tcp = f + 14 + ihl;
@@ -191,7 +197,7 @@ protected:
         WireConfig config = base;
         config.delay_ns = 5'000'000;
         config.drop = drop_planned;
-        config.drop_ctx = &plan_;
+        config.drop_ctx = plan_;
         link_ = new WireLink(config, virtual_clock);  // lives as long as the stack
         ASSERT_TRUE(pollux::net::stack_add_wire_hosts(link_->end(0), link_->end(1), n, false).ok());
         server_addr_.sin_family = AF_INET;
@@ -202,6 +208,7 @@ protected:
         if (client_ >= 0) pollux::sys_close(client_);
         if (server_ >= 0) pollux::sys_close(server_);
         if (link_ != nullptr) {
+            plan_->drop_server = false;
             for (int ms = 0; ms < 1000; ++ms) step(*link_);  // let the FINs go
         }
     }
@@ -285,7 +292,7 @@ protected:
     // The gaps between successive transmissions of the planned segment.
     std::vector<uint64_t> intervals() const {
         std::vector<uint64_t> v;
-        for (size_t i = 1; i < plan_.sent_ms.size(); ++i) v.push_back(plan_.sent_ms[i] - plan_.sent_ms[i - 1]);
+        for (size_t i = 1; i < plan_->sent_ms.size(); ++i) v.push_back(plan_->sent_ms[i] - plan_->sent_ms[i - 1]);
         return v;
     }
 
@@ -300,13 +307,14 @@ protected:
         std::string s = "received " + std::to_string(o.received) + " B in " + std::to_string(o.elapsed_ms) +
                         " ms, longest pause " + std::to_string(o.max_gap_ms) + " ms before offset " +
                         std::to_string(o.gap_before);
-        if (plan_.sent_ms.empty()) return s;
+        if (plan_->sent_ms.empty()) return s;
         s += "; the lost segment went out at";
-        for (uint64_t t : plan_.sent_ms) s += " " + std::to_string(t - plan_.sent_ms[0]);
+        for (uint64_t t : plan_->sent_ms) s += " " + std::to_string(t - plan_->sent_ms[0]);
         return s + " ms";
     }
 
-    LossPlan plan_;
+    // The link's drop hook keeps it after the test (links live as long as the stack): never freed.
+    LossPlan* plan_ = new LossPlan;
     sockaddr_in server_addr_{};
     WireLink* link_ = nullptr;
     int client_ = -1, server_ = -1;
@@ -330,24 +338,24 @@ WireConfig lossy(const char* seed) {
 // the SYN, so its timeouts start near 200 ms; lwIP, with no measurement, started at its 3 s
 // (6 s and 12 s next) and paused the connection for 15 s.
 TEST_F(RtoTest, LostFirstSegmentRecoversWithinLinuxTimeouts) {
-    plan_.offset = 0;
-    plan_.times = 3;
+    plan_->offset = 0;
+    plan_->times = 3;
     ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
     Outcome o = transfer(256 * 1024, Reader{}, 60'000);
     SCOPED_TRACE(describe(o));
     ASSERT_NO_FATAL_FAILURE(expect_whole(o, 256u * 1024));
-    ASSERT_EQ(plan_.sent_ms.size(), 4u);
+    ASSERT_EQ(plan_->sent_ms.size(), 4u);
     // Lost: the original and two retransmissions (timeouts, or a fast retransmission and a
     // timeout); the fourth copy arrives.
-    uint64_t stall = plan_.sent_ms[3] - plan_.sent_ms[0];
+    uint64_t stall = plan_->sent_ms[3] - plan_->sent_ms[0];
     EXPECT_LE(stall, 3 * kFirstRtoMaxMs + 2 * kTimerMs);
     EXPECT_LE(o.max_gap_ms, 3 * kFirstRtoMaxMs + 2 * kTimerMs + 50);
 }
 
 // A segment in mid-stream lost five times: fast retransmit, then timeouts that double.
 TEST_F(RtoTest, LostRetransmissionsBackOffByDoubling) {
-    plan_.offset = 2u << 20;
-    plan_.times = 5;
+    plan_->offset = 2u << 20;
+    plan_->times = 5;
     ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
     Outcome o = transfer(4u << 20, Reader{}, 120'000);
     SCOPED_TRACE(describe(o));
@@ -371,8 +379,8 @@ TEST_F(RtoTest, LostRetransmissionsBackOffByDoubling) {
 // A lone segment (nothing after it to draw duplicate ACKs) lost eleven times: the timeout
 // doubles from about 200 ms until it reaches Linux's TCP_RTO_MAX, 120 s, and stays there.
 TEST_F(RtoTest, BackoffStopsAtTwoMinutes) {
-    plan_.offset = 1000;
-    plan_.times = 11;
+    plan_->offset = 1000;
+    plan_->times = 11;
     ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
     Outcome o = transfer(1400, Reader{}, 1'000'000);
     SCOPED_TRACE(describe(o));
@@ -394,7 +402,7 @@ TEST_F(RtoTest, BackoffStopsAtTwoMinutes) {
 // sixth retransmission, 127 s in all, as Linux's tcp_syn_retries = 6 does (lwIP: every 3 s,
 // giving up 18 s in).
 TEST_F(RtoTest, ConnectBacksOffAndTimesOutAsLinux) {
-    plan_.drop_syns = true;
+    plan_->drop_syns = true;
     ASSERT_NO_FATAL_FAILURE(add_link(WireConfig{}));
     sockaddr_in a = server_addr_;
     a.sin_port = htons(9);  // nothing listens, and nothing will answer either
@@ -410,14 +418,14 @@ TEST_F(RtoTest, ConnectBacksOffAndTimesOutAsLinux) {
     }
     uint64_t failed = now_ms() - start;
     std::string syns;
-    for (uint64_t t : plan_.syn_ms) syns += " " + std::to_string(t - start);
+    for (uint64_t t : plan_->syn_ms) syns += " " + std::to_string(t - start);
     std::printf("SYNs at%s ms; connect failed after %llu ms\n", syns.c_str(), static_cast<unsigned long long>(failed));
     EXPECT_EQ(err, ETIMEDOUT);
-    ASSERT_EQ(plan_.syn_ms.size(), 7u) << syns;
-    for (size_t i = 1; i < plan_.syn_ms.size(); ++i) {
+    ASSERT_EQ(plan_->syn_ms.size(), 7u) << syns;
+    for (size_t i = 1; i < plan_->syn_ms.size(); ++i) {
         uint64_t want = 1000u << (i - 1);
-        EXPECT_GE(plan_.syn_ms[i] - plan_.syn_ms[i - 1], want) << "SYN " << i;
-        EXPECT_LE(plan_.syn_ms[i] - plan_.syn_ms[i - 1], want + kTimerMs + 2) << "SYN " << i;
+        EXPECT_GE(plan_->syn_ms[i] - plan_->syn_ms[i - 1], want) << "SYN " << i;
+        EXPECT_LE(plan_->syn_ms[i] - plan_->syn_ms[i - 1], want + kTimerMs + 2) << "SYN " << i;
     }
     EXPECT_GE(failed, 127'000u);
     EXPECT_LE(failed, 127'000u + 7 * kTimerMs + 200);
@@ -450,6 +458,74 @@ TEST_F(RtoTest, EchoOverLossyLinkNeverStalls) {
     SCOPED_TRACE(describe(o));
     ASSERT_NO_FATAL_FAILURE(expect_whole(o, 16u << 20));
     EXPECT_LE(o.max_gap_ms, 4000u);
+}
+
+// Keepalive (TCP_KEEPIDLE 5 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT 3) switched on after the
+// connection has been idle long enough for lwIP's timers to stop visiting it (patch 0011):
+// setting the option must bring it back to them, or no probe would ever go out.
+class KeepaliveTest : public RtoTest {
+protected:
+    void idle_then_keepalive() {
+        ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+        char b[64] = {};
+        ASSERT_EQ(pollux::sys_write(client_, b, sizeof(b)), 64);  // traffic, then quiet
+        for (int ms = 0; ms < 2000; ++ms) step(*link_);
+        ASSERT_EQ(pollux::sys_read(server_, b, sizeof(b)), 64);
+        for (int ms = 0; ms < 2000; ++ms) step(*link_);
+        int on = 1, idle = 5, intvl = 1, cnt = 3;
+        ASSERT_EQ(pollux::sys_setsockopt(client_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)), 0);
+        ASSERT_EQ(pollux::sys_setsockopt(client_, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)), 0);
+        ASSERT_EQ(pollux::sys_setsockopt(client_, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)), 0);
+        plan_->client_tcp_ms.clear();
+        keepalive_on_ms_ = now_ms();
+        ASSERT_EQ(pollux::sys_setsockopt(client_, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)), 0);
+    }
+
+    // When each client segment went out, in ms after the connection last carried data (4 s
+    // before keepalive was switched on).
+    std::string probes() const {
+        std::string s;
+        for (uint64_t t : plan_->client_tcp_ms) s += " " + std::to_string(t - (keepalive_on_ms_ - 4000));
+        return s;
+    }
+
+    uint64_t keepalive_on_ms_ = 0;
+};
+
+// A live peer answers every probe: a probe goes out each time the connection has been idle
+// for 5 s (the answer restarts the count), and the connection stays up.
+TEST_F(KeepaliveTest, ProbesAnIdleConnectionThatLives) {
+    ASSERT_NO_FATAL_FAILURE(idle_then_keepalive());
+    for (int ms = 0; ms < 20'000; ++ms) step(*link_);
+    std::printf("client segments at%s ms\n", probes().c_str());
+    // idle since 4 s before keepalive: probes near 5, 10, 15 and 20 s after the last data
+    EXPECT_GE(plan_->client_tcp_ms.size(), 3u);
+    EXPECT_LE(plan_->client_tcp_ms.size(), 4u);
+    char b[8];
+    EXPECT_EQ(pollux::sys_read(client_, b, sizeof(b)), -EAGAIN);
+}
+
+// A peer that went silent: three probes a second apart after 5 s of idleness, then the
+// connection fails with ETIMEDOUT (Linux: tcp_keepalive_timer, then tcp_write_err).
+TEST_F(KeepaliveTest, DeadPeerTimesOut) {
+    ASSERT_NO_FATAL_FAILURE(idle_then_keepalive());
+    plan_->drop_server = true;
+    uint64_t start = keepalive_on_ms_ - 4000;  // the connection's last data
+    long r = -EAGAIN;
+    char b[8];
+    while (r == -EAGAIN && now_ms() - start < 60'000) {
+        step(*link_);
+        r = pollux::sys_read(client_, b, sizeof(b));
+    }
+    uint64_t failed = now_ms() - start;
+    std::printf("client segments at%s ms; failed at %llu ms\n", probes().c_str(), static_cast<unsigned long long>(failed));
+    EXPECT_EQ(r, -ETIMEDOUT);
+    // idle 5 s + 3 probes 1 s apart; lwIP checks every 200 ms
+    EXPECT_GE(failed, 8000u);
+    EXPECT_LE(failed, 8000u + 6 * kTimerMs);
+    ASSERT_GE(plan_->client_tcp_ms.size(), 3u);  // the probes, then (lwIP, as Linux) a RST
+    EXPECT_GE(plan_->client_tcp_ms[0] - start, 5000u);
+    EXPECT_LE(plan_->client_tcp_ms[0] - start, 5000u + 4 * kTimerMs);
 }
 
 }  // namespace
