@@ -37,6 +37,8 @@ struct PerCpu {
     Thread* run_tail = nullptr;
     Thread* idle = nullptr;
     uint64_t slice_end = 0;
+    uint64_t timer_deadline = 0;  // what rearm armed the LAPIC timer for; 0: nothing (or it fired)
+    uint64_t timer_programs = 0;  // lapic::timer_programs() then: a self-test may arm it too
 };
 PerCpu cpu0;
 
@@ -87,12 +89,19 @@ void sleep_remove(Thread* t) {
 }
 
 // One-shot for the earliest event: a sleeper's deadline, or the slice's end when someone waits.
+// Most context switches leave that event where it was (the first sleeper is a timer thread's
+// 100 ms tick), and the timer is then left alone, as Linux's clockevents skip an unchanged
+// expiry: every write of the count makes QEMU move its own timer, which wakes its main loop
+// (an eventfd write and a ppoll return on the host, several per request before this).
 void rearm(uint64_t now) {
     uint64_t next = ~0ull;
     if (sleepers) next = sleepers->deadline;
     if (cpu0.run_head && cpu0.slice_end < next) next = cpu0.slice_end;
     if (next == ~0ull) return;
+    if (next == cpu0.timer_deadline && lapic::timer_programs() == cpu0.timer_programs) return;
+    cpu0.timer_deadline = next;
     lapic::timer_oneshot(next > now ? next - now : 1);
+    cpu0.timer_programs = lapic::timer_programs();
 }
 
 // Interrupts off. Picks the next thread; the current one goes to the back of the queue if it
@@ -115,6 +124,7 @@ void schedule() {
 }
 
 void on_timer(InterruptFrame&) {
+    cpu0.timer_deadline = 0;
     lapic::eoi();
     uint64_t now = now_ns();
     while (sleepers && sleepers->deadline <= now) {
@@ -180,7 +190,9 @@ void init() {
     started = true;
     IrqGuard guard;
     cpu0.slice_end = now_ns() + kTimeSliceNs;
+    cpu0.timer_deadline = cpu0.slice_end;
     lapic::timer_oneshot(kTimeSliceNs);
+    cpu0.timer_programs = lapic::timer_programs();
 }
 
 bool running() { return started; }

@@ -24,6 +24,8 @@ constexpr uint16_t kPic1Data = 0x21, kPic2Data = 0xa1;
 volatile uint32_t* regs = nullptr;
 uint64_t timer_frequency = 0;  // LAPIC timer ticks per second after the divider
 volatile uint64_t timer_count = 0;
+bool timer_unmasked = false;  // the LVT says one-shot, unmasked, once the first deadline is set
+uint64_t timer_program_count = 0;
 
 uint32_t read(uint32_t reg) { return regs[reg / 4]; }
 void write(uint32_t reg, uint32_t v) { regs[reg / 4] = v; }
@@ -68,9 +70,15 @@ void timer_oneshot(uint64_t ns) {
     uint64_t ticks = ns / 1000 * timer_frequency / 1'000'000;
     if (ticks == 0) ticks = 1;
     if (ticks > 0xffffffff) ticks = 0xffffffff;
-    write(kRegLvtTimer, idt::kVectorLapicTimer);  // one-shot, unmasked
+    if (!timer_unmasked) {
+        write(kRegLvtTimer, idt::kVectorLapicTimer);  // one-shot, unmasked
+        timer_unmasked = true;
+    }
     write(kRegTimerInitial, uint32_t(ticks));
+    ++timer_program_count;
 }
+
+uint64_t timer_programs() { return timer_program_count; }
 
 uint64_t timer_interrupts() { return timer_count; }
 

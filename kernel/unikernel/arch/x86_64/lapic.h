@@ -12,6 +12,8 @@ bool init();
 uint64_t timer_hz();
 // Arms the timer to raise idt::kVectorLapicTimer once, ns from now.
 void timer_oneshot(uint64_t ns);
+// How often timer_oneshot has run: a caller that caches what it armed sees someone else arm it.
+uint64_t timer_programs();
 uint64_t timer_interrupts();
 uint32_t id();  // this CPU's APIC ID (SDM table 11-1, bits 24-31 of register 0x20)
 void eoi();
