@@ -1,0 +1,445 @@
+// Regular files and directories on a writable file system, as a program finds /tmp: each
+// scenario works in a fresh mkdtemp("/tmp/conf-XXXXXX") directory and removes it again.
+// Covers open(2) with O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, write(2)/pwrite(2) (an
+// O_APPEND pwrite appends, the bug open(2)'s man page keeps), reads of holes, ftruncate(2) and
+// truncate(2), unlink(2) of an open file (fs/namei.c: the inode lives until the last close),
+// rename(2)/renameat2(2) (vfs_rename(): replacing, EISDIR/ENOTDIR, ENOTEMPTY, EINVAL for a
+// directory moved into itself, RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their
+// errors, getdents64(2) after and during changes (readdir(3): an entry neither added nor
+// removed meanwhile is returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink,
+// fsync(2), umask(2). Follows the man pages and tmpfs; nothing here depends on whether /tmp
+// is tmpfs or ext4 (no st_blocks, no directory sizes, no listing order; directory link counts
+// are 2 + subdirectories on both, not on btrfs).
+#include "harness.h"
+
+#include <dirent.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace conf;
+
+namespace {
+
+// Removes a tree of our own making, depth-first, bounded.
+void remove_tree(const std::string& path, int depth = 0)
+{
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode) && depth < 8) {
+        if (DIR* d = opendir(path.c_str())) {
+            std::vector<std::string> names;
+            while (dirent* e = readdir(d))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                    names.emplace_back(e->d_name);
+            closedir(d);
+            for (const auto& n : names)
+                remove_tree(path + "/" + n, depth + 1);
+        }
+        rmdir(path.c_str());
+    } else {
+        unlink(path.c_str());
+    }
+}
+
+// A fresh directory under /tmp for one scenario, gone (with what is left in it) afterwards.
+class tmp_dir {
+public:
+    tmp_dir()
+    {
+        char name[] = "/tmp/conf-XXXXXX";
+        if (CHECK(mkdtemp(name) != nullptr))
+            path_ = name;
+    }
+    ~tmp_dir()
+    {
+        if (!path_.empty())
+            remove_tree(path_);
+    }
+    bool ok() const { return !path_.empty(); }
+    std::string operator/(const char* name) const { return path_ + "/" + name; }
+    const char* c_str() const { return path_.c_str(); }
+
+private:
+    std::string path_;
+};
+
+std::string read_all(int fd, size_t max = 65536)
+{
+    std::string out(max, '\0');
+    ssize_t n = pread(fd, out.data(), max, 0);
+    out.resize(n > 0 ? size_t(n) : 0);
+    return out;
+}
+
+off_t size_of(int fd)
+{
+    struct stat st {};
+    return fstat(fd, &st) == 0 ? st.st_size : -1;
+}
+
+long nlink_of(const std::string& path)
+{
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0 ? long(st.st_nlink) : -1;
+}
+
+int make_file(const std::string& path, const char* text)
+{
+    ufd fd(open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644));
+    if (!fd.valid())
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    return n == ssize_t(strlen(text)) ? 0 : -1;
+}
+
+// The names getdents64 gives for an open directory, reading `chunk` bytes at a time.
+std::vector<std::string> list_some(int dir, size_t chunk, size_t max_calls)
+{
+    std::vector<std::string> names;
+    alignas(8) char buf[4096];
+    for (size_t call = 0; call < max_calls; call++) {
+        long n = syscall(SYS_getdents64, dir, buf, std::min(chunk, sizeof buf));
+        if (n <= 0)
+            break;
+        for (long at = 0; at < n;) {
+            unsigned short reclen;
+            memcpy(&reclen, buf + at + 16, sizeof reclen);
+            names.emplace_back(buf + at + 19);
+            at += reclen;
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
+SCENARIO(files_create_excl_and_umask)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    mode_t old = umask(022);
+    std::string p = d / "f";
+    ufd a(CHECK_OK(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666)));
+    CHECK_ERR(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666), EEXIST);
+    ufd b(CHECK_OK(open(p.c_str(), O_CREAT | O_RDWR, 0600)));  // exists: opened, mode unchanged
+    struct stat st {};
+    CHECK_EQ(fstat(a, &st), 0);
+    CHECK_EQ(st.st_mode, S_IFREG | 0644u);
+    CHECK_EQ(st.st_size, 0);
+    CHECK_EQ(st.st_nlink, 1u);
+    ufd c(CHECK_OK(creat((d / "g").c_str(), 0777)));
+    CHECK_EQ(fstat(c, &st), 0);
+    CHECK_EQ(st.st_mode, S_IFREG | 0755u);
+    CHECK_EQ(fcntl(c, F_GETFL) & O_ACCMODE, O_WRONLY);
+    CHECK_ERR(open((d / "missing/f").c_str(), O_CREAT | O_RDWR, 0644), ENOENT);
+    CHECK_ERR(open((d / "h/").c_str(), O_CREAT | O_RDWR, 0644), EISDIR);
+    CHECK_EQ(umask(old), 022u);
+}
+
+SCENARIO(files_write_read_back_and_rdonly_ebadf)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    ufd fd(CHECK_OK(open((d / "f").c_str(), O_CREAT | O_RDWR, 0644)));
+    CHECK_EQ(write(fd, "hello world", 11), 11);
+    CHECK_EQ(lseek(fd, 0, SEEK_CUR), 11);
+    CHECK_EQ(size_of(fd), 11);
+    CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+    char buf[32] = {};
+    CHECK_EQ(read(fd, buf, sizeof buf), 11);
+    CHECK_EQ(std::string(buf, 11), std::string("hello world"));
+    CHECK_EQ(pwrite(fd, "W", 1, 6), 1);
+    CHECK_EQ(read_all(fd), std::string("hello World"));
+    CHECK_EQ(fsync(fd), 0);
+    CHECK_EQ(fdatasync(fd), 0);
+    ufd ro(CHECK_OK(open((d / "f").c_str(), O_RDONLY)));
+    CHECK_ERR(write(ro, "x", 1), EBADF);
+    CHECK_ERR(pwrite(ro, "x", 1, 0), EBADF);
+    ufd wo(CHECK_OK(open((d / "f").c_str(), O_WRONLY)));
+    CHECK_ERR(read(wo, buf, 1), EBADF);
+    CHECK_ERR(pwrite(wo, "x", 1, -1), EINVAL);
+}
+
+SCENARIO(files_append_and_trunc)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string p = d / "log";
+    REQUIRE(make_file(p, "one\n") == 0);
+    ufd fd(CHECK_OK(open(p.c_str(), O_WRONLY | O_APPEND)));
+    CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+    CHECK_EQ(write(fd, "two\n", 4), 4);  // at the end whatever the position
+    CHECK_EQ(lseek(fd, 0, SEEK_CUR), 8);
+    CHECK_EQ(pwrite(fd, "six\n", 4, 0), 4);  // Linux: appends too
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(p.c_str(), O_RDONLY)))), std::string("one\ntwo\nsix\n"));
+    CHECK_EQ(fcntl(fd, F_GETFL) & (O_APPEND | O_ACCMODE), O_APPEND | O_WRONLY);
+    ufd t(CHECK_OK(open(p.c_str(), O_RDWR | O_TRUNC)));
+    CHECK_EQ(size_of(t), 0);
+    CHECK_EQ(size_of(fd), 0);  // one file, whichever descriptor
+}
+
+SCENARIO(files_holes_read_as_zeros)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    ufd fd(CHECK_OK(open((d / "sparse").c_str(), O_CREAT | O_RDWR, 0644)));
+    CHECK_EQ(pwrite(fd, "x", 1, 10000), 1);
+    CHECK_EQ(size_of(fd), 10001);
+    CHECK_EQ(lseek(fd, 0, SEEK_CUR), 0);  // pwrite left the position
+    char buf[16];
+    memset(buf, 'q', sizeof buf);
+    CHECK_EQ(pread(fd, buf, sizeof buf, 5000), 16);
+    CHECK(std::all_of(buf, buf + 16, [](char c) { return c == 0; }));
+    CHECK_EQ(lseek(fd, 20000, SEEK_SET), 20000);
+    CHECK_EQ(write(fd, "yz", 2), 2);
+    CHECK_EQ(size_of(fd), 20002);
+    CHECK_EQ(pread(fd, buf, 4, 19999), 3);
+    CHECK_EQ(std::string(buf, 3), std::string("\0yz", 3));
+    CHECK_EQ(pread(fd, buf, 4, 20002), 0);
+}
+
+SCENARIO(files_truncate_grow_and_shrink)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string p = d / "f";
+    REQUIRE(make_file(p, "0123456789abcdef") == 0);
+    ufd fd(CHECK_OK(open(p.c_str(), O_RDWR)));
+    CHECK_EQ(ftruncate(fd, 10), 0);
+    CHECK_EQ(size_of(fd), 10);
+    CHECK_EQ(read_all(fd), std::string("0123456789"));
+    CHECK_EQ(ftruncate(fd, 5000), 0);
+    CHECK_EQ(size_of(fd), 5000);
+    std::string all = read_all(fd);
+    CHECK_EQ(all.size(), 5000u);
+    CHECK(all.compare(0, 10, "0123456789") == 0 && all.find_first_not_of('\0', 10) == std::string::npos);
+    CHECK_ERR(ftruncate(fd, -1), EINVAL);
+    CHECK_EQ(truncate(p.c_str(), 3), 0);
+    CHECK_EQ(size_of(fd), 3);
+    ufd ro(CHECK_OK(open(p.c_str(), O_RDONLY)));
+    CHECK_ERR(ftruncate(ro, 0), EINVAL);
+    CHECK_ERR(truncate(d.c_str(), 0), EISDIR);
+    CHECK_ERR(truncate((d / "missing").c_str(), 0), ENOENT);
+}
+
+SCENARIO(files_unlink_while_open)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string p = d / "f";
+    ufd fd(CHECK_OK(open(p.c_str(), O_CREAT | O_RDWR, 0644)));
+    CHECK_EQ(write(fd, "data", 4), 4);
+    CHECK_EQ(unlink(p.c_str()), 0);
+    struct stat st {};
+    CHECK_ERR(stat(p.c_str(), &st), ENOENT);
+    CHECK_ERR(unlink(p.c_str()), ENOENT);
+    CHECK_EQ(fstat(fd, &st), 0);
+    CHECK_EQ(st.st_nlink, 0u);
+    CHECK_EQ(write(fd, "more", 4), 4);
+    CHECK_EQ(read_all(fd), std::string("datamore"));
+    // The name is free again: a new file there is another file.
+    ufd again(CHECK_OK(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0644)));
+    CHECK_EQ(size_of(again), 0);
+    CHECK_EQ(read_all(fd), std::string("datamore"));
+}
+
+SCENARIO(files_rename_replaces_a_file)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string a = d / "a", b = d / "b";
+    REQUIRE(make_file(a, "A") == 0 && make_file(b, "B") == 0);
+    ufd old_b(CHECK_OK(open(b.c_str(), O_RDONLY)));
+    CHECK_EQ(rename(a.c_str(), b.c_str()), 0);
+    struct stat st {};
+    CHECK_ERR(stat(a.c_str(), &st), ENOENT);
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("A"));
+    CHECK_EQ(read_all(old_b), std::string("B"));  // the replaced file lives on while open
+    CHECK_EQ(fstat(old_b, &st), 0);
+    CHECK_EQ(st.st_nlink, 0u);
+    CHECK_EQ(rename(b.c_str(), b.c_str()), 0);
+    CHECK_ERR(rename(a.c_str(), b.c_str()), ENOENT);
+    CHECK_ERR(rename((b + "/").c_str(), a.c_str()), ENOTDIR);
+    REQUIRE(make_file(a, "A2") == 0);
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_NOREPLACE), EEXIST);
+    CHECK_EQ(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE), 0);
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(a.c_str(), O_RDONLY)))), std::string("A"));
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("A2"));
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, (d / "c").c_str(), RENAME_EXCHANGE), ENOENT);
+    CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE | RENAME_NOREPLACE),
+              EINVAL);
+}
+
+SCENARIO(files_rename_directories)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string d1 = d / "d1", d2 = d / "d2", e = d / "empty", f = d / "f";
+    REQUIRE(mkdir(d1.c_str(), 0755) == 0 && mkdir(d2.c_str(), 0755) == 0 && mkdir(e.c_str(), 0755) == 0);
+    REQUIRE(make_file(d2 + "/x", "x") == 0 && make_file(f, "f") == 0 && make_file(d1 + "/y", "y") == 0);
+    CHECK_ERR(rename(d1.c_str(), d2.c_str()), ENOTEMPTY);
+    CHECK_ERR(rename(d1.c_str(), (d1 + "/sub").c_str()), EINVAL);
+    CHECK_ERR(rename(d.c_str(), (d1 + "/sub").c_str()), EINVAL);
+    CHECK_ERR(rename((d1 + "/y").c_str(), d1.c_str()), ENOTEMPTY);  // onto an ancestor of the source
+    CHECK_ERR(rename(f.c_str(), d2.c_str()), EISDIR);
+    CHECK_ERR(rename(d1.c_str(), f.c_str()), ENOTDIR);
+    CHECK_ERR(rename(f.c_str(), (d / "g/").c_str()), ENOTDIR);
+    CHECK_ERR(rename(d1.c_str(), (d / ".").c_str()), EBUSY);
+    CHECK_EQ(nlink_of(d.c_str()), 5);  // ".", its name, and three subdirectories
+    CHECK_EQ(rename(d1.c_str(), e.c_str()), 0);  // an empty directory is replaced
+    CHECK_EQ(nlink_of(d.c_str()), 4);
+    CHECK_EQ(read_all(ufd(CHECK_OK(open((e + "/y").c_str(), O_RDONLY)))), std::string("y"));
+    CHECK_EQ(rename(e.c_str(), (d2 + "/moved").c_str()), 0);
+    CHECK_EQ(nlink_of(d2), 3);
+    CHECK_EQ(nlink_of(d.c_str()), 3);
+    CHECK_EQ(access((d2 + "/moved/y").c_str(), F_OK), 0);
+}
+
+SCENARIO(files_mkdir_rmdir_unlink_errors)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string sub = d / "sub", f = d / "f";
+    CHECK_EQ(mkdir(sub.c_str(), 0755), 0);
+    CHECK_ERR(mkdir(sub.c_str(), 0755), EEXIST);
+    CHECK_ERR(mkdir((sub + "/").c_str(), 0755), EEXIST);
+    REQUIRE(make_file(f, "f") == 0);
+    CHECK_ERR(mkdir(f.c_str(), 0755), EEXIST);
+    CHECK_ERR(mkdir((d / "no/such").c_str(), 0755), ENOENT);
+    CHECK_ERR(mkdir((f + "/x").c_str(), 0755), ENOTDIR);
+    CHECK_EQ(nlink_of(sub), 2);
+    CHECK_EQ(mkdir((sub + "/inner").c_str(), 0700), 0);
+    CHECK_EQ(nlink_of(sub), 3);
+    CHECK_ERR(rmdir(sub.c_str()), ENOTEMPTY);
+    CHECK_ERR(rmdir(f.c_str()), ENOTDIR);
+    CHECK_ERR(rmdir((sub + "/.").c_str()), EINVAL);
+    CHECK_ERR(rmdir((sub + "/..").c_str()), ENOTEMPTY);
+    CHECK_ERR(rmdir((d / "missing").c_str()), ENOENT);
+    CHECK_ERR(rmdir("/"), EBUSY);
+    CHECK_ERR(unlink(sub.c_str()), EISDIR);
+    CHECK_ERR(unlink((f + "/").c_str()), ENOTDIR);
+    CHECK_ERR(open(f.c_str(), O_RDONLY | O_DIRECTORY), ENOTDIR);
+    CHECK_ERR(open((f + "/").c_str(), O_RDONLY), ENOTDIR);
+    CHECK_EQ(rmdir((sub + "/inner").c_str()), 0);
+    CHECK_EQ(rmdir(sub.c_str()), 0);
+    CHECK_EQ(unlink(f.c_str()), 0);
+    // The working directory removed: getcwd says so, and nothing is made in it.
+    ufd back(CHECK_OK(open(".", O_RDONLY | O_DIRECTORY)));
+    CHECK_EQ(mkdir(sub.c_str(), 0755), 0);
+    CHECK_EQ(chdir(sub.c_str()), 0);
+    CHECK_EQ(rmdir(sub.c_str()), 0);
+    char cwd[256];
+    CHECK(getcwd(cwd, sizeof cwd) == nullptr && errno == ENOENT);
+    CHECK_ERR(open("new", O_CREAT | O_RDWR, 0644), ENOENT);
+    CHECK_EQ(fchdir(back), 0);
+}
+
+SCENARIO(files_getdents_sees_changes)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    for (const char* n : {"a", "b", "c"})
+        REQUIRE(make_file(d / n, n) == 0);
+    CHECK_EQ(unlink((d / "b").c_str()), 0);
+    REQUIRE(mkdir((d / "sub").c_str(), 0755) == 0);
+    ufd dir(CHECK_OK(open(d.c_str(), O_RDONLY | O_DIRECTORY)));
+    std::vector<std::string> names = list_some(dir, 4096, 16);
+    std::sort(names.begin(), names.end());
+    CHECK_EQ(names.size(), 5u);
+    CHECK(names == (std::vector<std::string>{".", "..", "a", "c", "sub"}));
+
+    // Changes while a listing is under way: what was neither added nor removed comes once.
+    std::vector<std::string> stay;
+    for (int i = 0; i < 24; i++) {
+        std::string n = "f" + std::to_string(i);
+        REQUIRE(make_file(d / n.c_str(), "") == 0);
+        if (i % 4 != 0)
+            stay.push_back(n);
+    }
+    ufd walk(CHECK_OK(open(d.c_str(), O_RDONLY | O_DIRECTORY)));
+    std::vector<std::string> seen = list_some(walk, 96, 2);  // a few records per call
+    for (int i = 0; i < 24; i += 4)
+        CHECK_EQ(unlink((d / ("f" + std::to_string(i)).c_str()).c_str()), 0);
+    for (int i = 0; i < 6; i++)
+        REQUIRE(make_file(d / ("new" + std::to_string(i)).c_str(), "") == 0);
+    std::vector<std::string> rest = list_some(walk, 96, 200);
+    seen.insert(seen.end(), rest.begin(), rest.end());
+    std::map<std::string, int> count;
+    for (const auto& n : seen)
+        count[n]++;
+    for (const auto& n : stay)
+        CHECK_EQ(count[n], 1);
+    CHECK_EQ(count["a"], 1);
+    CHECK_EQ(count["."], 1);
+    CHECK_EQ(list_some(walk, 4096, 4).size(), 0u);  // at the end
+}
+
+SCENARIO(files_symlink_and_readlink)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string l = d / "l", t = d / "target";
+    CHECK_EQ(symlink("target", l.c_str()), 0);
+    char buf[64] = {};
+    CHECK_EQ(readlink(l.c_str(), buf, sizeof buf), 6);
+    CHECK_EQ(std::string(buf, 6), std::string("target"));
+    struct stat st {};
+    CHECK_EQ(lstat(l.c_str(), &st), 0);
+    CHECK(S_ISLNK(st.st_mode));
+    CHECK_EQ(st.st_size, 6);
+    CHECK_ERR(stat(l.c_str(), &st), ENOENT);  // dangling
+    CHECK_ERR(symlink("other", l.c_str()), EEXIST);
+    CHECK_ERR(symlink("", (d / "empty").c_str()), ENOENT);
+    CHECK_ERR(readlink(d.c_str(), buf, sizeof buf), EINVAL);
+    // O_CREAT through a dangling link makes its target.
+    ufd fd(CHECK_OK(open(l.c_str(), O_CREAT | O_WRONLY, 0644)));
+    CHECK_EQ(write(fd, "via link", 8), 8);
+    CHECK_EQ(stat(t.c_str(), &st), 0);
+    CHECK_EQ(st.st_size, 8);
+    CHECK_ERR(open(l.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
+    CHECK_ERR(open(l.c_str(), O_RDONLY | O_NOFOLLOW), ELOOP);
+    CHECK_EQ(unlink(l.c_str()), 0);  // the link, not its target
+    CHECK_EQ(access(t.c_str(), F_OK), 0);
+}
+
+SCENARIO(files_hard_links_and_nlink)
+{
+    tmp_dir d;
+    REQUIRE(d.ok());
+    std::string a = d / "a", b = d / "b";
+    REQUIRE(make_file(a, "one") == 0);
+    CHECK_EQ(link(a.c_str(), b.c_str()), 0);
+    CHECK_EQ(nlink_of(a), 2);
+    CHECK_EQ(nlink_of(b), 2);
+    struct stat sa {}, sb {};
+    CHECK(stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_ino == sb.st_ino);
+    {
+        ufd fd(CHECK_OK(open(b.c_str(), O_WRONLY | O_APPEND)));
+        CHECK_EQ(write(fd, "+two", 4), 4);
+    }
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(a.c_str(), O_RDONLY)))), std::string("one+two"));
+    CHECK_ERR(link(a.c_str(), b.c_str()), EEXIST);
+    CHECK_ERR(link(d.c_str(), (d / "dirlink").c_str()), EPERM);
+    CHECK_ERR(link((d / "missing").c_str(), (d / "c").c_str()), ENOENT);
+    CHECK_EQ(unlink(a.c_str()), 0);
+    CHECK_EQ(nlink_of(b), 1);
+    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("one+two"));
+    CHECK_EQ(chmod(b.c_str(), 0600), 0);
+    CHECK(stat(b.c_str(), &sb) == 0 && sb.st_mode == (S_IFREG | 0600));
+}
+
+SCENARIO(files_tmp_is_a_sticky_directory)
+{
+    struct stat st {};
+    REQUIRE(stat("/tmp", &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK_EQ(st.st_mode & 07777, 01777u);
+}
