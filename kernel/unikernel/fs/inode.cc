@@ -89,19 +89,20 @@ kstd::Result<size_t> Inode::write(IoIter& from, int64_t* pos, bool append, ByteB
         uint64_t need = end > len ? end : len;
         uint64_t want = cap * 2 > need ? cap * 2 : need;
         if (want < kMinBuffer) want = kMinBuffer;
+        // The budget is charged the growth only: the old buffer's bytes are already on it.
+        const uint64_t have = buf != nullptr ? cap : 0;
         uint8_t* grown = nullptr;
         for (uint64_t size_try : {want, need}) {
-            if (size_try > SIZE_MAX || !budget.charge(size_try)) continue;
+            if (size_try > SIZE_MAX || !budget.charge(size_try - have)) continue;
             grown = new (std::nothrow) uint8_t[static_cast<size_t>(size_try)];
             if (grown != nullptr) {
                 want = size_try;
                 break;
             }
-            budget.refund(size_try);
+            budget.refund(size_try - have);
         }
         if (grown == nullptr) return kstd::err(ENOSPC);
         if (len != 0) memcpy(grown, data, static_cast<size_t>(len));
-        if (buf != nullptr) budget.refund(cap);
         delete[] buf;
         buf = grown;
         data = grown;
