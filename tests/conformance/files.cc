@@ -7,9 +7,9 @@
 // directory moved into itself, RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their
 // errors, getdents64(2) after and during changes (readdir(3): an entry neither added nor
 // removed meanwhile is returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink,
-// fsync(2), umask(2). Follows the man pages and tmpfs; nothing here depends on whether /tmp
-// is tmpfs or ext4 (no st_blocks, no directory sizes, no listing order; directory link counts
-// are 2 + subdirectories on both, not on btrfs).
+// chmod(2), chown(2), fsync(2), umask(2). Follows the man pages and tmpfs; nothing here
+// depends on whether /tmp is tmpfs or ext4 (no st_blocks, no directory sizes, no listing
+// order; directory link counts are 2 + subdirectories on both, not on btrfs).
 #include "harness.h"
 
 #include <dirent.h>
@@ -31,18 +31,16 @@ namespace {
 void remove_tree(const std::string& path, int depth = 0)
 {
     struct stat st {};
-    if (lstat(path.c_str(), &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode) && depth < 8) {
+    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && depth < 8) {
+        std::vector<std::string> names;
         if (DIR* d = opendir(path.c_str())) {
-            std::vector<std::string> names;
             while (dirent* e = readdir(d))
                 if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
                     names.emplace_back(e->d_name);
             closedir(d);
-            for (const auto& n : names)
-                remove_tree(path + "/" + n, depth + 1);
         }
+        for (const auto& n : names)
+            remove_tree(path + "/" + n, depth + 1);
         rmdir(path.c_str());
     } else {
         unlink(path.c_str());
@@ -52,32 +50,25 @@ void remove_tree(const std::string& path, int depth = 0)
 // A fresh directory under /tmp for one scenario, gone (with what is left in it) afterwards.
 class tmp_dir {
 public:
-    tmp_dir()
-    {
-        char name[] = "/tmp/conf-XXXXXX";
-        if (CHECK(mkdtemp(name) != nullptr))
-            path_ = name;
-    }
-    ~tmp_dir()
-    {
-        if (!path_.empty())
-            remove_tree(path_);
-    }
+    tmp_dir() { path_ = CHECK(mkdtemp(name_) != nullptr) ? name_ : ""; }
+    ~tmp_dir() { if (!path_.empty()) remove_tree(path_); }
     bool ok() const { return !path_.empty(); }
-    std::string operator/(const char* name) const { return path_ + "/" + name; }
+    std::string operator/(const std::string& name) const { return path_ + "/" + name; }
     const char* c_str() const { return path_.c_str(); }
 
 private:
+    char name_[17] = "/tmp/conf-XXXXXX";
     std::string path_;
 };
 
-std::string read_all(int fd, size_t max = 65536)
+std::string read_all(int fd)
 {
-    std::string out(max, '\0');
-    ssize_t n = pread(fd, out.data(), max, 0);
+    std::string out(65536, '\0');
+    ssize_t n = pread(fd, out.data(), out.size(), 0);
     out.resize(n > 0 ? size_t(n) : 0);
     return out;
 }
+std::string text_of(const std::string& path) { return read_all(ufd(open(path.c_str(), O_RDONLY))); }
 
 off_t size_of(int fd)
 {
@@ -94,10 +85,7 @@ long nlink_of(const std::string& path)
 int make_file(const std::string& path, const char* text)
 {
     ufd fd(open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644));
-    if (!fd.valid())
-        return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    return n == ssize_t(strlen(text)) ? 0 : -1;
+    return fd.valid() && write(fd, text, strlen(text)) == ssize_t(strlen(text)) ? 0 : -1;
 }
 
 // The names getdents64 gives for an open directory, reading `chunk` bytes at a time.
@@ -123,6 +111,9 @@ std::vector<std::string> list_some(int dir, size_t chunk, size_t max_calls)
 
 SCENARIO(files_create_excl_and_umask)
 {
+    struct stat st {};
+    CHECK_EQ(stat("/tmp", &st), 0);  // where everyone may make files: sticky, 01777
+    CHECK_EQ(st.st_mode, S_IFDIR | 01777u);
     tmp_dir d;
     REQUIRE(d.ok());
     mode_t old = umask(022);
@@ -130,7 +121,6 @@ SCENARIO(files_create_excl_and_umask)
     ufd a(CHECK_OK(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666)));
     CHECK_ERR(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666), EEXIST);
     ufd b(CHECK_OK(open(p.c_str(), O_CREAT | O_RDWR, 0600)));  // exists: opened, mode unchanged
-    struct stat st {};
     CHECK_EQ(fstat(a, &st), 0);
     CHECK_EQ(st.st_mode, S_IFREG | 0644u);
     CHECK_EQ(st.st_size, 0);
@@ -179,7 +169,7 @@ SCENARIO(files_append_and_trunc)
     CHECK_EQ(write(fd, "two\n", 4), 4);  // at the end whatever the position
     CHECK_EQ(lseek(fd, 0, SEEK_CUR), 8);
     CHECK_EQ(pwrite(fd, "six\n", 4, 0), 4);  // Linux: appends too
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(p.c_str(), O_RDONLY)))), std::string("one\ntwo\nsix\n"));
+    CHECK_EQ(text_of(p), std::string("one\ntwo\nsix\n"));
     CHECK_EQ(fcntl(fd, F_GETFL) & (O_APPEND | O_ACCMODE), O_APPEND | O_WRONLY);
     ufd t(CHECK_OK(open(p.c_str(), O_RDWR | O_TRUNC)));
     CHECK_EQ(size_of(t), 0);
@@ -261,7 +251,7 @@ SCENARIO(files_rename_replaces_a_file)
     CHECK_EQ(rename(a.c_str(), b.c_str()), 0);
     struct stat st {};
     CHECK_ERR(stat(a.c_str(), &st), ENOENT);
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("A"));
+    CHECK_EQ(text_of(b), std::string("A"));
     CHECK_EQ(read_all(old_b), std::string("B"));  // the replaced file lives on while open
     CHECK_EQ(fstat(old_b, &st), 0);
     CHECK_EQ(st.st_nlink, 0u);
@@ -271,8 +261,8 @@ SCENARIO(files_rename_replaces_a_file)
     REQUIRE(make_file(a, "A2") == 0);
     CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_NOREPLACE), EEXIST);
     CHECK_EQ(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE), 0);
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(a.c_str(), O_RDONLY)))), std::string("A"));
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("A2"));
+    CHECK_EQ(text_of(a), std::string("A"));
+    CHECK_EQ(text_of(b), std::string("A2"));
     CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, (d / "c").c_str(), RENAME_EXCHANGE), ENOENT);
     CHECK_ERR(syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE | RENAME_NOREPLACE),
               EINVAL);
@@ -296,7 +286,7 @@ SCENARIO(files_rename_directories)
     CHECK_EQ(nlink_of(d.c_str()), 5);  // ".", its name, and three subdirectories
     CHECK_EQ(rename(d1.c_str(), e.c_str()), 0);  // an empty directory is replaced
     CHECK_EQ(nlink_of(d.c_str()), 4);
-    CHECK_EQ(read_all(ufd(CHECK_OK(open((e + "/y").c_str(), O_RDONLY)))), std::string("y"));
+    CHECK_EQ(text_of((e + "/y")), std::string("y"));
     CHECK_EQ(rename(e.c_str(), (d2 + "/moved").c_str()), 0);
     CHECK_EQ(nlink_of(d2), 3);
     CHECK_EQ(nlink_of(d.c_str()), 3);
@@ -360,16 +350,16 @@ SCENARIO(files_getdents_sees_changes)
     std::vector<std::string> stay;
     for (int i = 0; i < 24; i++) {
         std::string n = "f" + std::to_string(i);
-        REQUIRE(make_file(d / n.c_str(), "") == 0);
+        REQUIRE(make_file(d / n, "") == 0);
         if (i % 4 != 0)
             stay.push_back(n);
     }
     ufd walk(CHECK_OK(open(d.c_str(), O_RDONLY | O_DIRECTORY)));
     std::vector<std::string> seen = list_some(walk, 96, 2);  // a few records per call
     for (int i = 0; i < 24; i += 4)
-        CHECK_EQ(unlink((d / ("f" + std::to_string(i)).c_str()).c_str()), 0);
+        CHECK_EQ(unlink((d / ("f" + std::to_string(i))).c_str()), 0);
     for (int i = 0; i < 6; i++)
-        REQUIRE(make_file(d / ("new" + std::to_string(i)).c_str(), "") == 0);
+        REQUIRE(make_file(d / ("new" + std::to_string(i)), "") == 0);
     std::vector<std::string> rest = list_some(walk, 96, 200);
     seen.insert(seen.end(), rest.begin(), rest.end());
     std::map<std::string, int> count;
@@ -425,21 +415,17 @@ SCENARIO(files_hard_links_and_nlink)
         ufd fd(CHECK_OK(open(b.c_str(), O_WRONLY | O_APPEND)));
         CHECK_EQ(write(fd, "+two", 4), 4);
     }
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(a.c_str(), O_RDONLY)))), std::string("one+two"));
+    CHECK_EQ(text_of(a), std::string("one+two"));
     CHECK_ERR(link(a.c_str(), b.c_str()), EEXIST);
     CHECK_ERR(link(d.c_str(), (d / "dirlink").c_str()), EPERM);
     CHECK_ERR(link((d / "missing").c_str(), (d / "c").c_str()), ENOENT);
     CHECK_EQ(unlink(a.c_str()), 0);
     CHECK_EQ(nlink_of(b), 1);
-    CHECK_EQ(read_all(ufd(CHECK_OK(open(b.c_str(), O_RDONLY)))), std::string("one+two"));
+    CHECK_EQ(text_of(b), std::string("one+two"));
     CHECK_EQ(chmod(b.c_str(), 0600), 0);
     CHECK(stat(b.c_str(), &sb) == 0 && sb.st_mode == (S_IFREG | 0600));
-}
-
-SCENARIO(files_tmp_is_a_sticky_directory)
-{
-    struct stat st {};
-    REQUIRE(stat("/tmp", &st) == 0);
-    CHECK(S_ISDIR(st.st_mode));
-    CHECK_EQ(st.st_mode & 07777, 01777u);
+    // chown, even to the same owner, drops set-user-ID and (group-executable) set-group-ID.
+    CHECK_EQ(chmod(b.c_str(), 06755), 0);
+    CHECK_EQ(chown(b.c_str(), uid_t(-1), gid_t(-1)), 0);
+    CHECK(stat(b.c_str(), &sb) == 0 && sb.st_mode == (S_IFREG | 0755));
 }

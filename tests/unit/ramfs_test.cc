@@ -810,6 +810,10 @@ TEST_F(Tree, MkdirRmdirUnlinkAsLinux) {
     NodeStat st;
     EXPECT_EQ(stat(fs, nullptr, ".", 1, true, st), 0);
     EXPECT_EQ(st.nlink, 0u);
+    EXPECT_EQ(rename_at(fs, "/srv/index.html", "moved"), ENOENT);  // into the removed directory
+    EXPECT_EQ(mkdir_at(fs, "new"), ENOENT);
+    // Linux still finds the old parent through ".." here (the dentry keeps it); the tree lets
+    // go of a removed directory's parent, so this lookup is ENOENT instead.
     EXPECT_EQ(chdir(fs, nullptr, "/", 1), 0);
     EXPECT_EQ(getcwd(fs, buf, sizeof buf), 2);
 }
@@ -888,6 +892,10 @@ TEST_F(Tree, LinksSymlinksChmodAndTmpfile) {
     EXPECT_EQ(symlink(fs, "x", 1, nullptr, "/proc/s", 7), EPERM);
     EXPECT_EQ(chmod(fs, nullptr, "/srv/soft", 9, 04711), 0);  // through the link
     EXPECT_EQ(find("/srv/hard").node->inode->mode, kS_IFREG | 04711);
+    EXPECT_EQ(chown(fs, nullptr, "/srv/hard", 9, true, 1000, 0xffffffff), 0);
+    EXPECT_EQ(find("/srv/hard").node->inode->mode, kS_IFREG | 0711);  // set-user-ID dropped
+    EXPECT_EQ(find("/srv/hard").node->inode->uid, 1000u);
+    EXPECT_EQ(chown(fs, nullptr, "/proc/self", 10, false, 0, 0), EPERM);
     // An O_TMPFILE file has no name until linkat() gives it one.
     int tmp = open_fd("/srv", O_TMPFILE | O_RDWR);
     ASSERT_GE(tmp, 0);

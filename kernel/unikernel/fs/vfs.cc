@@ -42,7 +42,7 @@ uint8_t access_fmode(int acc) {
 }
 
 // What the tree's lock decided, the file made outside it (rendering /proc calls the netstack).
-kstd::Result<File*> make_file(RamFs& fs, Node* node, uint8_t mode, int flags) {
+kstd::Result<File*> make_file(RamFs& fs, Node* node, uint8_t mode, int flags) EXCLUDES(fs.mutex()) {
     File* f = nullptr;
     if (node->is_dir()) {
         f = new (std::nothrow) DirectoryFile(fs, node, mode, flags);
@@ -101,13 +101,25 @@ int stat(RamFs& fs, Node* base, const char* path, size_t len, bool follow, NodeS
     return 0;
 }
 
-kstd::Result<File*> open(RamFs& fs, Node* base, const char* path, size_t len, int flags, uint32_t mode) {
+namespace {
+
+// What open() decided under the tree's mutex: a pinned node and its file's mode and flags, or
+// a device's file made already.
+struct Opened {
+    Node* node = nullptr;
+    uint8_t fmode = 0;
+    int flags = 0;
+    File* device = nullptr;
+};
+
+int open_node(RamFs& fs, Node* base, const char* path, size_t len, int flags, uint32_t mode, Opened& out)
+    REQUIRES(fs.mutex()) {
     // build_open_flags()
     const int acc = flags & abi::kO_ACCMODE;
     const bool tmpfile = (flags & abi::kO_TMPFILE) == abi::kO_TMPFILE;
     if (tmpfile && ((flags & abi::kO_CREAT) != 0 || (acc != abi::kO_WRONLY && acc != abi::kO_RDWR)))
-        return kstd::err(EINVAL);
-    if ((flags & abi::kO_CREAT) != 0 && (flags & abi::kO_DIRECTORY) != 0 && !tmpfile) return kstd::err(EINVAL);
+        return EINVAL;
+    if ((flags & abi::kO_CREAT) != 0 && (flags & abi::kO_DIRECTORY) != 0 && !tmpfile) return EINVAL;
     const bool o_path = (flags & abi::kO_PATH) != 0;
     if (o_path) flags &= abi::kO_PATH | abi::kO_DIRECTORY | abi::kO_NOFOLLOW;
     // O_TRUNC asks for write access too; O_ACCMODE (3) asks for both.
@@ -117,56 +129,75 @@ kstd::Result<File*> open(RamFs& fs, Node* base, const char* path, size_t len, in
     const bool follow = (flags & abi::kO_NOFOLLOW) == 0 && !excl;
     const uint32_t perm = mode & ~fs.umask() & kPermMask;
 
-    LockGuard guard(fs.mutex());
     if (tmpfile) {
         // An unnamed file in a directory, freed at its last close unless linkat() names it.
         Lookup l = fs.lookup(base, path, len, true);
-        if (l.error != 0) return kstd::err(l.error);
-        if (!l.node->is_dir()) return kstd::err(ENOTDIR);
-        if (l.node->inode->dev == kProcDev) return kstd::err(EOPNOTSUPP);
+        if (l.error != 0) return l.error;
+        if (!l.node->is_dir()) return ENOTDIR;
+        if (l.node->inode->dev == kProcDev) return EOPNOTSUPP;
         kstd::Result<Node*> made = fs.create_unnamed(kS_IFREG | perm, l.node->inode->dev);
-        if (!made.ok()) return kstd::err(made.error_code());
-        return make_file(fs, made.value(), access_fmode(acc) | FMODE_PREAD | FMODE_PWRITE, file_flags(flags));
+        if (!made.ok()) return made.error_code();
+        out = Opened{made.value(), uint8_t(access_fmode(acc) | FMODE_PREAD | FMODE_PWRITE), file_flags(flags), nullptr};
+        return 0;
     }
     Lookup l = fs.lookup(base, path, len, follow);
     bool created = false;
     if (l.error == ENOENT && create && l.parent != nullptr) {
-        if (l.trailing_slash) return kstd::err(EISDIR);
+        if (l.trailing_slash) return EISDIR;
         // lookup_open(): /proc's directories have no create operation.
-        if (l.parent->inode->dev == kProcDev) return kstd::err(EACCES);
+        if (l.parent->inode->dev == kProcDev) return EACCES;
         kstd::Result<Node*> made = fs.create(l.parent, l.name, l.name_len, kS_IFREG | perm);
-        if (!made.ok()) return kstd::err(made.error_code());
+        if (!made.ok()) return made.error_code();
         l.node = made.value();
         l.error = 0;
         created = true;
     }
-    if (l.error != 0) return kstd::err(l.error);
+    if (l.error != 0) return l.error;
     Node* node = l.node;
     // do_open()
-    if (excl && !created) return kstd::err(EEXIST);
-    if (create && node->is_dir()) return kstd::err(EISDIR);
-    if ((flags & abi::kO_DIRECTORY) != 0 && !node->is_dir()) return kstd::err(ENOTDIR);
+    if (excl && !created) return EEXIST;
+    if (create && node->is_dir()) return EISDIR;
+    if ((flags & abi::kO_DIRECTORY) != 0 && !node->is_dir()) return ENOTDIR;
     // may_open(): a symlink reached here was not to be followed.
-    if (node->is_symlink()) return kstd::err(ELOOP);
+    if (node->is_symlink()) return ELOOP;
     if (o_path) {
         fs.pin(node);
-        return make_file(fs, node, 0, flags);
+        out = Opened{node, 0, flags, nullptr};
+        return 0;
     }
     if (node->is_chardev()) {
         // A device's writes are the device's business (may_open() applies EROFS to regular
         // files, directories and links only).
-        if ((flags & abi::kO_DIRECT) != 0) return kstd::err(EINVAL);
-        return open_device(fs, node, access_fmode(acc) | FMODE_PWRITE, file_flags(flags));
+        if ((flags & abi::kO_DIRECT) != 0) return EINVAL;
+        kstd::Result<File*> device = open_device(fs, node, access_fmode(acc) | FMODE_PWRITE, file_flags(flags));
+        if (!device.ok()) return device.error_code();
+        out.device = device.value();
+        return 0;
     }
-    if (node->is_dir() && write) return kstd::err(EISDIR);
+    if (node->is_dir() && write) return EISDIR;
     // /proc's files are 0444 and refuse writing as the hosted runtime does (EACCES).
-    if (write && node->is_generated()) return kstd::err(EACCES);
-    if ((flags & abi::kO_DIRECT) != 0) return kstd::err(EINVAL);  // ramfs has no direct I/O
+    if (write && node->is_generated()) return EACCES;
+    if ((flags & abi::kO_DIRECT) != 0) return EINVAL;  // ramfs has no direct I/O
     // handle_truncate(): Linux truncates even with O_RDONLY | O_TRUNC.
     if ((flags & abi::kO_TRUNC) != 0 && node->is_regular() && !created) node->inode->truncate(0, fs.budget());
     fs.pin(node);
-    uint8_t fmode = access_fmode(acc) | FMODE_PREAD | FMODE_PWRITE;
-    return make_file(fs, node, fmode, file_flags(flags));
+    out = Opened{node, uint8_t(access_fmode(acc) | FMODE_PREAD | FMODE_PWRITE), file_flags(flags), nullptr};
+    return 0;
+}
+
+}  // namespace
+
+kstd::Result<File*> open(RamFs& fs, Node* base, const char* path, size_t len, int flags, uint32_t mode) {
+    Opened opened;
+    int error = 0;
+    {
+        LockGuard guard(fs.mutex());
+        error = open_node(fs, base, path, len, flags, mode, opened);
+    }
+    if (error != 0) return kstd::err(error);
+    if (opened.device != nullptr) return opened.device;
+    // Outside the tree's mutex: rendering /proc's text calls into the netstack.
+    return make_file(fs, opened.node, opened.fmode, opened.flags);
 }
 
 int access(RamFs& fs, Node* base, const char* path, size_t len, int mode, bool follow) {

@@ -69,6 +69,10 @@ int link(RamFs& fs, Node* old_base, const char* old_path, size_t old_len, Node* 
 // fchmodat(2) (a symlink is followed), fchmod(2) of a pinned node.
 int chmod(RamFs& fs, Node* base, const char* path, size_t len, uint32_t mode);
 int chmod(RamFs& fs, Node* node, uint32_t mode);
+// fchownat(2) and fchown(2) as root: -1 (0xffffffff) leaves an id; a non-directory loses its
+// set-user-ID bit, and its set-group-ID bit when group-executable (notify_change()).
+int chown(RamFs& fs, Node* base, const char* path, size_t len, bool follow, uint32_t uid, uint32_t gid);
+int chown(RamFs& fs, Node* node, uint32_t uid, uint32_t gid);
 // truncate(2) of a path, and the size change ftruncate(2) makes of an open file's inode.
 int truncate(RamFs& fs, Node* base, const char* path, size_t len, int64_t length);
 int truncate(RamFs& fs, Node* node, int64_t length);

@@ -149,6 +149,7 @@ int rename(RamFs& fs, Node* old_base, const char* old_path, size_t old_len, Node
     if (target != nullptr && is_ancestor(target, o.dir)) return exchange ? EINVAL : ENOTEMPTY;
     // vfs_rename()
     if (target != nullptr && old->inode == target->inode) return 0;
+    if (target == nullptr && !n.dir->linked()) return ENOENT;  // may_create(): a removed directory
     if (target != nullptr && !exchange) {
         if (old->is_dir() && !target->is_dir()) return ENOTDIR;
         if (!old->is_dir() && target->is_dir()) return EISDIR;
@@ -238,6 +239,25 @@ int chmod(RamFs& fs, Node* node, uint32_t mode) {
     if (node->is_generated()) return EPERM;
     node->inode->mode = (node->inode->mode & kS_IFMT) | (mode & kPermMask);
     node->inode->touch_ctime();
+    return 0;
+}
+
+int chown(RamFs& fs, Node* base, const char* path, size_t len, bool follow, uint32_t uid, uint32_t gid) {
+    return with_node(fs, base, path, len, follow, [&](Node* node) { return chown(fs, node, uid, gid); });
+}
+
+int chown(RamFs& fs, Node* node, uint32_t uid, uint32_t gid) {
+    constexpr uint32_t kUnchanged = 0xffffffff, kSuid = 04000, kSgid = 02000, kGroupExec = 010;
+    LockGuard guard(fs.mutex());
+    if (node->inode->dev == kProcDev) return EPERM;
+    Inode& inode = *node->inode;
+    if (uid != kUnchanged) inode.uid = uid;
+    if (gid != kUnchanged) inode.gid = gid;
+    if (!inode.is_dir()) {
+        inode.mode &= ~kSuid;
+        if ((inode.mode & kGroupExec) != 0) inode.mode &= ~kSgid;
+    }
+    inode.touch_ctime();
     return 0;
 }
 

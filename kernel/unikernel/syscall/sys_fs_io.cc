@@ -1,6 +1,6 @@
 // The file tree's calls on descriptors that the portable descriptor layer (eventpoll/sys.h)
 // has no use for hosted, where Linux serves them: pwrite64 and pwritev (through the tree's
-// NodeFile::write_at), ftruncate, fsync and fdatasync, fchmod. Checks in Linux's order
+// NodeFile::write_at), ftruncate, fsync and fdatasync, fchmod, fchown. Checks in Linux's order
 // (fs/read_write.c: ksys_pwrite64(), vfs_write(); fs/open.c: do_ftruncate(); fs/sync.c).
 #include <linux/errno.h>
 
@@ -86,6 +86,13 @@ int64_t sys_fsync(const Args& a) {
     FileRef file = usable(int(a.a0));
     if (!file) return -EBADF;
     return fs::node_of(*file) != nullptr ? 0 : -EINVAL;
+}
+
+int64_t sys_fchown(const Args& a) {
+    FileRef file = usable(int(a.a0));
+    if (!file) return -EBADF;
+    fs::Node* node = fs::node_of(*file);
+    return node != nullptr ? -fs::chown(tree(), node, uint32_t(a.a1), uint32_t(a.a2)) : 0;
 }
 
 int64_t sys_fchmod(const Args& a) {

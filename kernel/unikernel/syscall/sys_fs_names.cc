@@ -1,5 +1,5 @@
 // The calls that add, remove and move names in the file tree, and change attributes by path:
-// mkdir, unlink, rmdir, rename, symlink, link, chmod, truncate, utimensat. The checks are
+// mkdir, unlink, rmdir, rename, symlink, link, chmod, chown, truncate, utimensat. The checks are
 // fs/vfs_names.cc's; here the arguments are taken as Linux's syscall entries take them (flags
 // first where Linux looks at them before the paths, then getname()'s errors).
 #include <asm/stat.h>
@@ -132,6 +132,32 @@ int64_t sys_link(const Args& a) { return link_at(AT_FDCWD, a.a0, AT_FDCWD, a.a1,
 int64_t sys_linkat(const Args& a) { return link_at(int(a.a0), a.a1, int(a.a2), a.a3, int(a.a4)); }
 int64_t sys_chmod(const Args& a) { return chmod_at(AT_FDCWD, a.a0, uint32_t(a.a1)); }
 int64_t sys_fchmodat(const Args& a) { return chmod_at(int(a.a0), a.a1, uint32_t(a.a2)); }
+
+namespace {
+int64_t chown_at(int dirfd, uint64_t upath, uint32_t uid, uint32_t gid, int flags) {
+    if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return -EINVAL;
+    UserPath path(upath);
+    if (int e = path.error((flags & AT_EMPTY_PATH) != 0)) return -e;
+    if (path.empty()) {
+        if (dirfd == AT_FDCWD) return -fs::chown(tree(), nullptr, ".", 1, true, uid, gid);
+        FileRef file = FdTable::instance().get(dirfd);
+        if (!file) return -EBADF;
+        fs::Node* node = fs::node_of(*file);
+        return node != nullptr ? -fs::chown(tree(), node, uid, gid) : 0;
+    }
+    PathBase base = base_for(dirfd, path);
+    if (base.error != 0) return -base.error;
+    return -fs::chown(tree(), base.node, path.str(), path.len(), (flags & AT_SYMLINK_NOFOLLOW) == 0, uid, gid);
+}
+}  // namespace
+
+int64_t sys_chown(const Args& a) { return chown_at(AT_FDCWD, a.a0, uint32_t(a.a1), uint32_t(a.a2), 0); }
+int64_t sys_lchown(const Args& a) {
+    return chown_at(AT_FDCWD, a.a0, uint32_t(a.a1), uint32_t(a.a2), AT_SYMLINK_NOFOLLOW);
+}
+int64_t sys_fchownat(const Args& a) {
+    return chown_at(int(a.a0), a.a1, uint32_t(a.a2), uint32_t(a.a3), int(a.a4));
+}
 
 int64_t sys_truncate(const Args& a) {
     UserPath path(a.a0);

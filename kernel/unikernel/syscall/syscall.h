@@ -99,6 +99,9 @@ int64_t sys_link(const Args&);
 int64_t sys_linkat(const Args&);
 int64_t sys_chmod(const Args&);
 int64_t sys_fchmodat(const Args&);
+int64_t sys_chown(const Args&);
+int64_t sys_lchown(const Args&);
+int64_t sys_fchownat(const Args&);
 int64_t sys_truncate(const Args&);
 int64_t sys_utimensat(const Args&);
 // syscall/sys_fs_io.cc: the tree's calls on descriptors
@@ -107,6 +110,7 @@ int64_t sys_pwritev(const Args&);
 int64_t sys_ftruncate(const Args&);
 int64_t sys_fsync(const Args&);
 int64_t sys_fchmod(const Args&);
+int64_t sys_fchown(const Args&);
 // syscall/sys_memory.cc
 int64_t sys_brk(const Args&);
 int64_t sys_mmap(const Args&);

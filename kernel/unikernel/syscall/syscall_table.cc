@@ -132,6 +132,10 @@ struct Table {
         handlers[__NR_chmod] = sys_chmod;
         handlers[__NR_fchmodat] = sys_fchmodat;
         handlers[__NR_fchmod] = sys_fchmod;
+        handlers[__NR_chown] = sys_chown;
+        handlers[__NR_lchown] = sys_lchown;
+        handlers[__NR_fchown] = sys_fchown;
+        handlers[__NR_fchownat] = sys_fchownat;
         handlers[__NR_truncate] = sys_truncate;
         handlers[__NR_ftruncate] = sys_ftruncate;
         handlers[__NR_utimensat] = sys_utimensat;
