@@ -941,6 +941,8 @@ TEST_F(Tree, ListingAChangingDirectorySeesTheRestOnce) {
         touched.insert(n);
     }
     EXPECT_EQ(rename_at(fs, "/srv/sub/f19", "/srv/sub/g19"), 0);
+    // telldir(): asking for the position must not move the cursor.
+    EXPECT_EQ(sys_lseek(dir, 0, SEEK_CUR), static_cast<long>(seen.size()));
     touched.insert("f19");
     touched.insert("g19");
     for (int round = 0; round < 50; ++round) {

@@ -122,7 +122,7 @@ kstd::Result<size_t> DirectoryFile::read(IoIter&, bool) { return kstd::err(EISDI
 kstd::Result<size_t> DirectoryFile::read_at(IoIter&, int64_t) { return kstd::err(EISDIR); }
 
 // dcache_dir_lseek(): SEEK_SET and SEEK_CUR to any non-negative entry number; the cursor goes
-// after that many children.
+// after that many children, and stays where it is for the position it has.
 kstd::Result<int64_t> DirectoryFile::llseek(int64_t offset, int whence) {
     LockGuard guard(pos_lock_);
     int64_t to = offset;
@@ -132,11 +132,12 @@ kstd::Result<int64_t> DirectoryFile::llseek(int64_t offset, int whence) {
         return kstd::err(EINVAL);
     }
     if (to < 0) return kstd::err(EINVAL);
+    // telldir()'s lseek(fd, 0, SEEK_CUR) must not move the cursor: recounting from the start
+    // would skip what was removed before it meanwhile.
+    if (to == pos_) return to;
     LockGuard tree(fs_.mutex());
-    if (to <= 2) {
-        fs_.remove_cursor(&cursor_);
-    } else {
-        fs_.remove_cursor(&cursor_);
+    fs_.remove_cursor(&cursor_);
+    if (to > 2) {
         Node* after = nullptr;
         for (int64_t i = 2; i < to; ++i) {
             Node* next = after != nullptr ? Node::next_name(after) : node_->first_name();

@@ -271,13 +271,14 @@ Node* RamFs::make_symlink(Node* parent, const char* name, const char* target, ui
     LockGuard guard(mutex_);
     size_t len = strlen(target);
     if (len == 0 || len >= kPathMax) return nullptr;
-    char* copy = copy_name(target, len);
+    auto* copy = new (std::nothrow) uint8_t[len];
     Node* n = copy != nullptr ? make_boot_node(parent, name, kS_IFLNK | 0777, dev) : nullptr;
     if (n == nullptr) {
         delete[] copy;
         return nullptr;
     }
-    n->inode->set_contents(reinterpret_cast<const uint8_t*>(copy), len, reinterpret_cast<uint8_t*>(copy), now_ns());
+    memcpy(copy, target, len);
+    n->inode->set_contents(copy, len, copy, now_ns());
     return n;
 }
 
