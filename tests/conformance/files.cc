@@ -1,15 +1,16 @@
 // Regular files and directories on a writable file system, as a program finds /tmp: each
 // scenario works in a fresh mkdtemp("/tmp/conf-XXXXXX") directory and removes it again.
 // Covers open(2) with O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, write(2)/pwrite(2) (an
-// O_APPEND pwrite appends, the bug open(2)'s man page keeps), reads of holes, ftruncate(2) and
-// truncate(2), unlink(2) of an open file (fs/namei.c: the inode lives until the last close),
-// rename(2)/renameat2(2) (vfs_rename(): replacing, EISDIR/ENOTDIR, ENOTEMPTY, EINVAL for a
-// directory moved into itself, RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their
-// errors, getdents64(2) after and during changes (readdir(3): an entry neither added nor
-// removed meanwhile is returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink,
-// chmod(2), chown(2), fsync(2), umask(2). Follows the man pages and tmpfs; nothing here
-// depends on whether /tmp is tmpfs or ext4 (no st_blocks, no directory sizes, no listing
-// order; directory link counts are 2 + subdirectories on both, not on btrfs).
+// O_APPEND pwrite appends, the bug open(2)'s man page keeps), reads of holes, ftruncate(2),
+// truncate(2), fallocate(2) (growing, FALLOC_FL_KEEP_SIZE), unlink(2) of an open file
+// (fs/namei.c: the inode lives until the last close), rename(2)/renameat2(2) (vfs_rename():
+// replacing, EISDIR/ENOTDIR, ENOTEMPTY, EINVAL for a directory moved into itself,
+// RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their errors, getdents64(2)
+// after and during changes (readdir(3): an entry neither added nor removed meanwhile is
+// returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink, chmod(2), chown(2),
+// fsync(2), umask(2). Follows the man pages and tmpfs; nothing here depends on whether /tmp
+// is tmpfs or ext4 (no st_blocks, no directory sizes, no listing order; directory link
+// counts are 2 + subdirectories on both, not on btrfs).
 #include "harness.h"
 
 #include <dirent.h>
@@ -212,6 +213,12 @@ SCENARIO(files_truncate_grow_and_shrink)
     CHECK_EQ(all.size(), 5000u);
     CHECK(all.compare(0, 10, "0123456789") == 0 && all.find_first_not_of('\0', 10) == std::string::npos);
     CHECK_ERR(ftruncate(fd, -1), EINVAL);
+    CHECK_EQ(fallocate(fd, 0, 0, 8192), 0);  // grows
+    CHECK_EQ(size_of(fd), 8192);
+    CHECK_EQ(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 20000), 0);
+    CHECK_EQ(fallocate(fd, 0, 0, 100), 0);  // never shrinks
+    CHECK_EQ(size_of(fd), 8192);
+    CHECK_ERR(fallocate(fd, 0, -1, 10), EINVAL);
     CHECK_EQ(truncate(p.c_str(), 3), 0);
     CHECK_EQ(size_of(fd), 3);
     ufd ro(CHECK_OK(open(p.c_str(), O_RDONLY)));

@@ -119,6 +119,13 @@ kstd::Result<size_t> Inode::write(IoIter& from, int64_t* pos, bool append, ByteB
     return copied;
 }
 
+void Inode::extend(uint64_t length) {
+    LockGuard guard(lock);
+    if (length <= size) return;
+    size = length;
+    mtime_ns = ctime_ns = now_ns();
+}
+
 void Inode::truncate(uint64_t length, ByteBudget& budget) {
     LockGuard guard(lock);
     if (length < len) len = length;

@@ -95,6 +95,8 @@ struct Inode {
     kstd::Result<size_t> write(IoIter& from, int64_t* pos, bool append, ByteBudget& budget);
     // ftruncate(2)'s change of size: never allocates (the new bytes are the sparse end).
     void truncate(uint64_t length, ByteBudget& budget);
+    // fallocate(2)'s growth: the size becomes length if that is more, nothing is allocated.
+    void extend(uint64_t length);
     // The heap buffer, given back (the inode is being freed).
     void free_contents(ByteBudget& budget) NO_THREAD_SAFETY_ANALYSIS;
     // Before the application runs (the archive's files, the kernel's own nodes): no lock yet.

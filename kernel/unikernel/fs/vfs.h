@@ -76,6 +76,8 @@ int chown(RamFs& fs, Node* node, uint32_t uid, uint32_t gid);
 // truncate(2) of a path, and the size change ftruncate(2) makes of an open file's inode.
 int truncate(RamFs& fs, Node* base, const char* path, size_t len, int64_t length);
 int truncate(RamFs& fs, Node* node, int64_t length);
+// fallocate(2)'s growth: the size becomes length when that is more (EFBIG past the limit).
+int extend(RamFs& fs, Node* node, int64_t length);
 // utimensat(2)'s two times (nanoseconds since the epoch, or kUtimeNow / kUtimeOmit).
 inline constexpr int64_t kUtimeNow = -1, kUtimeOmit = -2;
 int utimens(RamFs& fs, Node* node, int64_t atime_ns, int64_t mtime_ns);

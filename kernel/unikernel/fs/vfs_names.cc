@@ -280,6 +280,12 @@ int truncate(RamFs& fs, Node* node, int64_t length) {
     return 0;
 }
 
+int extend(RamFs&, Node* node, int64_t length) {
+    if (length < 0) return EFBIG;
+    node->inode->extend(static_cast<uint64_t>(length));
+    return 0;
+}
+
 int utimens(RamFs&, Node* node, int64_t atime_ns, int64_t mtime_ns) {
     Inode& inode = *node->inode;
     LockGuard guard(inode.lock);

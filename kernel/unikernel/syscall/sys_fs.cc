@@ -207,8 +207,11 @@ int64_t sys_statx(const Args& a) {
     x.stx_size = uint64_t(st.st_size);
     x.stx_blocks = uint64_t(st.st_blocks);
     x.stx_atime.tv_sec = int64_t(st.st_atime);
+    x.stx_atime.tv_nsec = uint32_t(st.st_atime_nsec);
     x.stx_mtime.tv_sec = int64_t(st.st_mtime);
+    x.stx_mtime.tv_nsec = uint32_t(st.st_mtime_nsec);
     x.stx_ctime.tv_sec = int64_t(st.st_ctime);
+    x.stx_ctime.tv_nsec = uint32_t(st.st_ctime_nsec);
     // new_encode_dev()'s layout, taken apart again.
     x.stx_rdev_major = uint32_t((st.st_rdev >> 8) & 0xfff);
     x.stx_rdev_minor = uint32_t((st.st_rdev & 0xff) | ((st.st_rdev >> 12) & 0xfff00));

@@ -1,6 +1,7 @@
 // The file tree's calls on descriptors that the portable descriptor layer (eventpoll/sys.h)
 // has no use for hosted, where Linux serves them: pwrite64 and pwritev (through the tree's
-// NodeFile::write_at), ftruncate, fsync and fdatasync, fchmod, fchown. Checks in Linux's order
+// NodeFile::write_at), ftruncate, fallocate, fsync and fdatasync, sync and syncfs, fchmod,
+// fchown. Checks in Linux's order
 // (fs/read_write.c: ksys_pwrite64(), vfs_write(); fs/open.c: do_ftruncate(); fs/sync.c).
 #include <linux/errno.h>
 
@@ -80,6 +81,28 @@ int64_t sys_ftruncate(const Args& a) {
     return -fs::truncate(tree(), node, length);
 }
 
+// fallocate(2) as tmpfs takes it: mode 0 grows the size (the new end is sparse here, not
+// reserved), FALLOC_FL_KEEP_SIZE leaves it; punching holes is not done (EOPNOTSUPP).
+// vfs_fallocate()'s order: the range, the mode, write access, then the kind of file.
+int64_t sys_fallocate(const Args& a) {
+    constexpr int kKeepSize = 1;  // FALLOC_FL_KEEP_SIZE
+    int mode = int(a.a1);
+    int64_t offset = int64_t(a.a2), len = int64_t(a.a3);
+    if (offset < 0 || len <= 0) return -EINVAL;
+    if ((mode & ~kKeepSize) != 0) return -EOPNOTSUPP;
+    FileRef file = usable(int(a.a0));
+    if (!file) return -EBADF;
+    if ((file->mode() & FMODE_WRITE) == 0) return -EBADF;
+    if (file->kind() == FileKind::pipe) return -ESPIPE;
+    fs::Node* node = fs::node_of(*file);
+    if (node != nullptr && node->is_dir()) return -EISDIR;
+    if (node == nullptr || !node->is_regular()) return -ENODEV;
+    int64_t end;
+    if (__builtin_add_overflow(offset, len, &end)) return -EFBIG;
+    if ((mode & kKeepSize) != 0) return 0;
+    return -fs::extend(tree(), node, end);
+}
+
 // The tree lives in memory: there is nothing to write back, as for tmpfs (noop_fsync). Files
 // without an fsync operation (pipes, sockets, the console, /dev's devices) are EINVAL.
 int64_t sys_fsync(const Args& a) {
@@ -87,6 +110,10 @@ int64_t sys_fsync(const Args& a) {
     if (!file) return -EBADF;
     return fs::node_of(*file) != nullptr ? 0 : -EINVAL;
 }
+
+// sync(2) always succeeds; syncfs(2) needs a descriptor.
+int64_t sys_sync(const Args&) { return 0; }
+int64_t sys_syncfs(const Args& a) { return usable(int(a.a0)) ? 0 : -EBADF; }
 
 int64_t sys_fchown(const Args& a) {
     FileRef file = usable(int(a.a0));

@@ -109,6 +109,9 @@ int64_t sys_pwrite64(const Args&);
 int64_t sys_pwritev(const Args&);
 int64_t sys_ftruncate(const Args&);
 int64_t sys_fsync(const Args&);
+int64_t sys_fallocate(const Args&);
+int64_t sys_sync(const Args&);
+int64_t sys_syncfs(const Args&);
 int64_t sys_fchmod(const Args&);
 int64_t sys_fchown(const Args&);
 // syscall/sys_memory.cc

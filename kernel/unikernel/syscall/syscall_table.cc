@@ -144,6 +144,9 @@ struct Table {
         handlers[__NR_pwritev] = sys_pwritev;
         handlers[__NR_fsync] = sys_fsync;
         handlers[__NR_fdatasync] = sys_fsync;
+        handlers[__NR_fallocate] = sys_fallocate;
+        handlers[__NR_sync] = sys_sync;
+        handlers[__NR_syncfs] = sys_syncfs;
         handlers[__NR_rt_sigpending] = sys_rt_sigpending;
         handlers[__NR_rt_sigreturn] = sys_rt_sigreturn;
         handlers[__NR_rt_sigsuspend] = sys_rt_sigsuspend;
