@@ -10,6 +10,7 @@
 #include "fs/devices.h"
 #include "fs/vfs.h"
 #include "kernel/spin_lock.h"
+#include "mm/heap.h"
 #include "net/name_service.h"
 #include "netstack/procfs.h"
 
@@ -59,11 +60,16 @@ bool mount_etc(RamFs& fs) {
     return true;
 }
 
+// What written files may hold: half the kernel heap, as tmpfs's default size= is half of RAM,
+// so that a program filling /tmp leaves the network stack and the kernel their memory.
+void limit_file_bytes(RamFs& fs) { fs.budget().set_limit(mm::heap_stats().size / 2); }
+
 }  // namespace
 
 RamFs& root_fs() {
     if (tree == nullptr) {
         tree = new RamFs;
+        limit_file_bytes(*tree);
         if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree) ||
             !mount_etc(*tree) || !mount_tmp(*tree))
             printk(KERN_WARNING "fs: out of memory for the file tree\n");
@@ -82,6 +88,7 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
         return init;
     }
     tree = new RamFs;
+    limit_file_bytes(*tree);
     BuildStats stats;
     const char* why = nullptr;
     size_t at = 0;
