@@ -1,16 +1,15 @@
-// Regular files and directories on a writable file system, as a program finds /tmp: each
-// scenario works in a fresh mkdtemp("/tmp/conf-XXXXXX") directory and removes it again.
-// Covers open(2) with O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, write(2)/pwrite(2) (an
-// O_APPEND pwrite appends, the bug open(2)'s man page keeps), reads of holes, ftruncate(2),
-// truncate(2), fallocate(2) (growing, FALLOC_FL_KEEP_SIZE), unlink(2) of an open file
-// (fs/namei.c: the inode lives until the last close), rename(2)/renameat2(2) (vfs_rename():
-// replacing, EISDIR/ENOTDIR, ENOTEMPTY, EINVAL for a directory moved into itself,
-// RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their errors, getdents64(2)
-// after and during changes (readdir(3): an entry neither added nor removed meanwhile is
-// returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink, chmod(2), chown(2),
-// fsync(2), umask(2). Follows the man pages and tmpfs; nothing here depends on whether /tmp
-// is tmpfs or ext4 (no st_blocks, no directory sizes, no listing order; directory link
-// counts are 2 + subdirectories on both, not on btrfs).
+// Regular files and directories on a writable file system, as a program finds /tmp: each scenario
+// works in a fresh mkdtemp("/tmp/conf-XXXXXX") directory and removes it again. Covers open(2) with
+// O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY, write(2)/pwrite(2) (an O_APPEND pwrite appends, the
+// bug open(2)'s man page keeps), reads of holes, ftruncate(2), truncate(2), fallocate(2) (growing,
+// FALLOC_FL_KEEP_SIZE), unlink(2) of an open file (fs/namei.c: the inode lives until the last
+// close), rename(2)/renameat2(2) (vfs_rename(): replacing, EISDIR/ENOTDIR, ENOTEMPTY, EINVAL for a
+// directory moved into itself, RENAME_NOREPLACE, RENAME_EXCHANGE), mkdir(2)/rmdir(2) and their
+// errors, getdents64(2) after and during changes (readdir(3): an entry neither added nor removed
+// meanwhile is returned exactly once), symlink(2)/readlink(2), link(2) and st_nlink, chmod(2),
+// chown(2), utimensat(2), fsync(2), umask(2). Follows the man pages and tmpfs; nothing here
+// depends on whether /tmp is tmpfs or ext4 (no st_blocks, no directory sizes, no listing order;
+// directory link counts are 2 + subdirectories on both, not on btrfs).
 #include "harness.h"
 
 #include <dirent.h>
@@ -435,4 +434,15 @@ SCENARIO(files_hard_links_and_nlink)
     CHECK_EQ(chmod(b.c_str(), 06755), 0);
     CHECK_EQ(chown(b.c_str(), uid_t(-1), gid_t(-1)), 0);
     CHECK(stat(b.c_str(), &sb) == 0 && sb.st_mode == (S_IFREG | 0755));
+    // utimensat(2): exact times, UTIME_OMIT leaves one.
+    const timespec times[2] = {{1000000000, 7}, {1500000000, 123456789}};
+    CHECK_EQ(utimensat(AT_FDCWD, b.c_str(), times, 0), 0);
+    const timespec mtime_only[2] = {{0, UTIME_OMIT}, {1600000000, 0}};
+    CHECK_EQ(utimensat(AT_FDCWD, b.c_str(), mtime_only, 0), 0);
+    CHECK_EQ(stat(b.c_str(), &sb), 0);
+    CHECK_EQ(sb.st_atim.tv_sec, 1000000000);
+    CHECK_EQ(sb.st_atim.tv_nsec, 7);
+    CHECK_EQ(sb.st_mtim.tv_sec, 1600000000);
+    const timespec bad[2] = {{0, 1000000000}, {0, 0}};
+    CHECK_ERR(utimensat(AT_FDCWD, b.c_str(), bad, 0), EINVAL);
 }
