@@ -13,6 +13,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,31 +28,21 @@ using namespace conf;
 
 namespace {
 
-// Removes a tree of our own making, depth-first, bounded.
-void remove_tree(const std::string& path, int depth = 0)
-{
-    struct stat st {};
-    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && depth < 8) {
-        std::vector<std::string> names;
-        if (DIR* d = opendir(path.c_str())) {
-            while (dirent* e = readdir(d))
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                    names.emplace_back(e->d_name);
-            closedir(d);
-        }
-        for (const auto& n : names)
-            remove_tree(path + "/" + n, depth + 1);
-        rmdir(path.c_str());
-    } else {
-        unlink(path.c_str());
-    }
-}
+// Removes a tree of our own making, children first, links not followed.
+int remove_one(const char* path, const struct stat*, int, FTW*) { return remove(path); }
+void remove_tree(const std::string& path) { nftw(path.c_str(), remove_one, 8, FTW_DEPTH | FTW_PHYS); }
 
 // A fresh directory under /tmp for one scenario, gone (with what is left in it) afterwards.
 class tmp_dir {
 public:
     tmp_dir() { path_ = CHECK(mkdtemp(name_) != nullptr) ? name_ : ""; }
-    ~tmp_dir() { if (!path_.empty()) remove_tree(path_); }
+    ~tmp_dir()
+    {
+        if (!path_.empty()) {
+            remove_tree(path_);
+            CHECK_ERR(access(path_.c_str(), F_OK), ENOENT);  // cleaned up after itself
+        }
+    }
     bool ok() const { return !path_.empty(); }
     std::string operator/(const std::string& name) const { return path_ + "/" + name; }
     const char* c_str() const { return path_.c_str(); }
@@ -60,6 +51,11 @@ private:
     char name_[17] = "/tmp/conf-XXXXXX";
     std::string path_;
 };
+
+// Declares d, a fresh directory, and leaves the scenario when there is none.
+#define FRESH_DIR(d) \
+    tmp_dir d;       \
+    REQUIRE(d.ok())
 
 std::string read_all(int fd)
 {
@@ -70,17 +66,21 @@ std::string read_all(int fd)
 }
 std::string text_of(const std::string& path) { return read_all(ufd(open(path.c_str(), O_RDONLY))); }
 
-off_t size_of(int fd)
+// What fstat and lstat say, all zero when they fail (the checks on the fields then fail).
+struct stat fstat_of(int fd)
 {
     struct stat st {};
-    return fstat(fd, &st) == 0 ? st.st_size : -1;
+    fstat(fd, &st);
+    return st;
 }
-
-long nlink_of(const std::string& path)
+struct stat lstat_of(const std::string& path)
 {
     struct stat st {};
-    return lstat(path.c_str(), &st) == 0 ? long(st.st_nlink) : -1;
+    lstat(path.c_str(), &st);
+    return st;
 }
+off_t size_of(int fd) { return fstat_of(fd).st_size; }
+long nlink_of(const std::string& path) { return long(lstat_of(path).st_nlink); }
 
 int make_file(const std::string& path, const char* text)
 {
@@ -111,23 +111,17 @@ std::vector<std::string> list_some(int dir, size_t chunk, size_t max_calls)
 
 SCENARIO(files_create_excl_and_umask)
 {
-    struct stat st {};
-    CHECK_EQ(stat("/tmp", &st), 0);  // where everyone may make files: sticky, 01777
-    CHECK_EQ(st.st_mode, S_IFDIR | 01777u);
-    tmp_dir d;
-    REQUIRE(d.ok());
+    CHECK_EQ(lstat_of("/tmp").st_mode, S_IFDIR | 01777u);  // where everyone may make files
+    FRESH_DIR(d);
     mode_t old = umask(022);
     std::string p = d / "f";
     ufd a(CHECK_OK(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666)));
     CHECK_ERR(open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0666), EEXIST);
     ufd b(CHECK_OK(open(p.c_str(), O_CREAT | O_RDWR, 0600)));  // exists: opened, mode unchanged
-    CHECK_EQ(fstat(a, &st), 0);
-    CHECK_EQ(st.st_mode, S_IFREG | 0644u);
-    CHECK_EQ(st.st_size, 0);
-    CHECK_EQ(st.st_nlink, 1u);
+    CHECK_EQ(fstat_of(a).st_mode, S_IFREG | 0644u);
+    CHECK_EQ(fstat_of(a).st_nlink, 1u);
     ufd c(CHECK_OK(creat((d / "g").c_str(), 0777)));
-    CHECK_EQ(fstat(c, &st), 0);
-    CHECK_EQ(st.st_mode, S_IFREG | 0755u);
+    CHECK_EQ(fstat_of(c).st_mode, S_IFREG | 0755u);
     CHECK_EQ(fcntl(c, F_GETFL) & O_ACCMODE, O_WRONLY);
     CHECK_ERR(open((d / "missing/f").c_str(), O_CREAT | O_RDWR, 0644), ENOENT);
     CHECK_ERR(open((d / "h/").c_str(), O_CREAT | O_RDWR, 0644), EISDIR);
@@ -136,8 +130,7 @@ SCENARIO(files_create_excl_and_umask)
 
 SCENARIO(files_write_read_back_and_rdonly_ebadf)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     ufd fd(CHECK_OK(open((d / "f").c_str(), O_CREAT | O_RDWR, 0644)));
     CHECK_EQ(write(fd, "hello world", 11), 11);
     CHECK_EQ(lseek(fd, 0, SEEK_CUR), 11);
@@ -160,8 +153,7 @@ SCENARIO(files_write_read_back_and_rdonly_ebadf)
 
 SCENARIO(files_append_and_trunc)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string p = d / "log";
     REQUIRE(make_file(p, "one\n") == 0);
     ufd fd(CHECK_OK(open(p.c_str(), O_WRONLY | O_APPEND)));
@@ -178,8 +170,7 @@ SCENARIO(files_append_and_trunc)
 
 SCENARIO(files_holes_read_as_zeros)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     ufd fd(CHECK_OK(open((d / "sparse").c_str(), O_CREAT | O_RDWR, 0644)));
     CHECK_EQ(pwrite(fd, "x", 1, 10000), 1);
     CHECK_EQ(size_of(fd), 10001);
@@ -198,8 +189,7 @@ SCENARIO(files_holes_read_as_zeros)
 
 SCENARIO(files_truncate_grow_and_shrink)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string p = d / "f";
     REQUIRE(make_file(p, "0123456789abcdef") == 0);
     ufd fd(CHECK_OK(open(p.c_str(), O_RDWR)));
@@ -228,8 +218,7 @@ SCENARIO(files_truncate_grow_and_shrink)
 
 SCENARIO(files_unlink_while_open)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string p = d / "f";
     ufd fd(CHECK_OK(open(p.c_str(), O_CREAT | O_RDWR, 0644)));
     CHECK_EQ(write(fd, "data", 4), 4);
@@ -237,8 +226,7 @@ SCENARIO(files_unlink_while_open)
     struct stat st {};
     CHECK_ERR(stat(p.c_str(), &st), ENOENT);
     CHECK_ERR(unlink(p.c_str()), ENOENT);
-    CHECK_EQ(fstat(fd, &st), 0);
-    CHECK_EQ(st.st_nlink, 0u);
+    CHECK_EQ(fstat_of(fd).st_nlink, 0u);
     CHECK_EQ(write(fd, "more", 4), 4);
     CHECK_EQ(read_all(fd), std::string("datamore"));
     // The name is free again: a new file there is another file.
@@ -249,8 +237,7 @@ SCENARIO(files_unlink_while_open)
 
 SCENARIO(files_rename_replaces_a_file)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string a = d / "a", b = d / "b";
     REQUIRE(make_file(a, "A") == 0 && make_file(b, "B") == 0);
     ufd old_b(CHECK_OK(open(b.c_str(), O_RDONLY)));
@@ -259,8 +246,7 @@ SCENARIO(files_rename_replaces_a_file)
     CHECK_ERR(stat(a.c_str(), &st), ENOENT);
     CHECK_EQ(text_of(b), std::string("A"));
     CHECK_EQ(read_all(old_b), std::string("B"));  // the replaced file lives on while open
-    CHECK_EQ(fstat(old_b, &st), 0);
-    CHECK_EQ(st.st_nlink, 0u);
+    CHECK_EQ(fstat_of(old_b).st_nlink, 0u);
     CHECK_EQ(rename(b.c_str(), b.c_str()), 0);
     CHECK_ERR(rename(a.c_str(), b.c_str()), ENOENT);
     CHECK_ERR(rename((b + "/").c_str(), a.c_str()), ENOTDIR);
@@ -276,8 +262,7 @@ SCENARIO(files_rename_replaces_a_file)
 
 SCENARIO(files_rename_directories)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string d1 = d / "d1", d2 = d / "d2", e = d / "empty", f = d / "f";
     REQUIRE(mkdir(d1.c_str(), 0755) == 0 && mkdir(d2.c_str(), 0755) == 0 && mkdir(e.c_str(), 0755) == 0);
     REQUIRE(make_file(d2 + "/x", "x") == 0 && make_file(f, "f") == 0 && make_file(d1 + "/y", "y") == 0);
@@ -301,8 +286,7 @@ SCENARIO(files_rename_directories)
 
 SCENARIO(files_mkdir_rmdir_unlink_errors)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string sub = d / "sub", f = d / "f";
     CHECK_EQ(mkdir(sub.c_str(), 0755), 0);
     CHECK_ERR(mkdir(sub.c_str(), 0755), EEXIST);
@@ -340,8 +324,7 @@ SCENARIO(files_mkdir_rmdir_unlink_errors)
 
 SCENARIO(files_getdents_sees_changes)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     for (const char* n : {"a", "b", "c"})
         REQUIRE(make_file(d / n, n) == 0);
     CHECK_EQ(unlink((d / "b").c_str()), 0);
@@ -380,17 +363,15 @@ SCENARIO(files_getdents_sees_changes)
 
 SCENARIO(files_symlink_and_readlink)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string l = d / "l", t = d / "target";
     CHECK_EQ(symlink("target", l.c_str()), 0);
     char buf[64] = {};
     CHECK_EQ(readlink(l.c_str(), buf, sizeof buf), 6);
     CHECK_EQ(std::string(buf, 6), std::string("target"));
+    CHECK_EQ(lstat_of(l).st_mode, S_IFLNK | 0777u);
+    CHECK_EQ(lstat_of(l).st_size, 6);
     struct stat st {};
-    CHECK_EQ(lstat(l.c_str(), &st), 0);
-    CHECK(S_ISLNK(st.st_mode));
-    CHECK_EQ(st.st_size, 6);
     CHECK_ERR(stat(l.c_str(), &st), ENOENT);  // dangling
     CHECK_ERR(symlink("other", l.c_str()), EEXIST);
     CHECK_ERR(symlink("", (d / "empty").c_str()), ENOENT);
@@ -398,8 +379,7 @@ SCENARIO(files_symlink_and_readlink)
     // O_CREAT through a dangling link makes its target.
     ufd fd(CHECK_OK(open(l.c_str(), O_CREAT | O_WRONLY, 0644)));
     CHECK_EQ(write(fd, "via link", 8), 8);
-    CHECK_EQ(stat(t.c_str(), &st), 0);
-    CHECK_EQ(st.st_size, 8);
+    CHECK_EQ(lstat_of(t).st_size, 8);
     CHECK_ERR(open(l.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST);
     CHECK_ERR(open(l.c_str(), O_RDONLY | O_NOFOLLOW), ELOOP);
     CHECK_EQ(unlink(l.c_str()), 0);  // the link, not its target
@@ -408,8 +388,7 @@ SCENARIO(files_symlink_and_readlink)
 
 SCENARIO(files_hard_links_and_nlink)
 {
-    tmp_dir d;
-    REQUIRE(d.ok());
+    FRESH_DIR(d);
     std::string a = d / "a", b = d / "b";
     REQUIRE(make_file(a, "one") == 0);
     CHECK_EQ(link(a.c_str(), b.c_str()), 0);
