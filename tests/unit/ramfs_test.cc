@@ -476,8 +476,8 @@ TEST_F(Tree, OpenChecksFlagsAsLinux) {
     EXPECT_EQ(open_errno("/srv", O_WRONLY | O_TMPFILE), 0);
     EXPECT_EQ(open_errno("/srv", O_WRONLY | O_TMPFILE | O_CREAT), EINVAL);
     EXPECT_EQ(open_errno("/srv/index.html", O_WRONLY | O_TMPFILE), ENOTDIR);
-    EXPECT_EQ(open_errno("/proc/1", O_WRONLY | O_TMPFILE), EOPNOTSUPP);
-    EXPECT_EQ(open_errno("/proc/new", O_WRONLY | O_CREAT), EACCES);
+    EXPECT_EQ(open_errno("/proc/1", O_WRONLY | O_TMPFILE), EPERM);
+    EXPECT_EQ(open_errno("/proc/new", O_WRONLY | O_CREAT), ENOENT);
     EXPECT_EQ(open_errno("/srv/index.html", O_RDONLY | O_DIRECT), EINVAL);
     EXPECT_EQ(open_errno("/proc/net/snmp", O_WRONLY), EACCES);
 
@@ -784,7 +784,8 @@ TEST_F(Tree, MkdirRmdirUnlinkAsLinux) {
     EXPECT_EQ(mkdir_at(fs, "/srv/index.html/x"), ENOTDIR);
     EXPECT_EQ(mkdir_at(fs, "/"), EEXIST);
     EXPECT_EQ(mkdir_at(fs, "/srv/.."), EEXIST);
-    EXPECT_EQ(mkdir_at(fs, "/proc/x"), EPERM);
+    EXPECT_EQ(mkdir_at(fs, "/proc/x"), ENOENT);
+    EXPECT_EQ(mkdir_at(fs, "/proc/self"), EEXIST);
     EXPECT_EQ(mkdir_at(fs, (std::string("/srv/") + std::string(256, 'n')).c_str()), ENAMETOOLONG);
     EXPECT_EQ(unlink_at(fs, "/srv/sub", true), ENOTEMPTY);
     EXPECT_EQ(unlink_at(fs, "/srv/index.html", true), ENOTDIR);
@@ -843,7 +844,8 @@ TEST_F(Tree, RenameAsLinux) {
     EXPECT_EQ(rename_at(fs, "/srv/index.html", "/srv/.", kNoreplace), EEXIST);
     EXPECT_EQ(rename_at(fs, "/srv/index.html", "/proc/x"), EXDEV);
     EXPECT_EQ(rename_at(fs, "/proc", "/srv/proc"), EBUSY);  // a mount point
-    EXPECT_EQ(rename_at(fs, "/proc/self", "/proc/me"), EPERM);
+    EXPECT_EQ(rename_at(fs, "/proc/self", "/proc/me"), ENOENT);
+    EXPECT_EQ(rename_at(fs, "/proc/self", "/proc/net"), EPERM);
     EXPECT_EQ(rename_at(fs, "/srv/index.html", "/srv/index.html"), 0);
     EXPECT_EQ(rename_at(fs, "/srv/index.html", "/srv/empty", kNoreplace), EEXIST);
     EXPECT_EQ(rename_at(fs, "/srv/index.html", "/srv/x", kNoreplace | kExchange), EINVAL);
@@ -876,7 +878,7 @@ TEST_F(Tree, LinksSymlinksChmodAndTmpfile) {
     EXPECT_EQ(read_all(open_fd("/srv/index.html", O_RDONLY)), "<h1>hi</h1>\nmore\n");
     EXPECT_EQ(link_at(fs, "/srv/index.html", "/srv/hard"), EEXIST);
     EXPECT_EQ(link_at(fs, "/srv/sub", "/srv/dirlink"), EPERM);
-    EXPECT_EQ(link_at(fs, "/srv/index.html", "/proc/x"), EXDEV);
+    EXPECT_EQ(link_at(fs, "/srv/index.html", "/proc/x"), ENOENT);  // the new name is looked up first
     EXPECT_EQ(link_at(fs, "/srv/missing", "/srv/x"), ENOENT);
     EXPECT_EQ(link_at(fs, "/srv/index.html", "/srv/x/"), ENOENT);
     EXPECT_EQ(link_at(fs, "/srv/link", "/srv/link2"), 0);  // the link itself, not followed
@@ -889,7 +891,7 @@ TEST_F(Tree, LinksSymlinksChmodAndTmpfile) {
     EXPECT_EQ(find("/srv/soft").node, find("/srv/hard").node);
     EXPECT_EQ(symlink(fs, "x", 1, nullptr, "/srv/soft", 9), EEXIST);
     EXPECT_EQ(symlink(fs, "", 0, nullptr, "/srv/s2", 7), ENOENT);
-    EXPECT_EQ(symlink(fs, "x", 1, nullptr, "/proc/s", 7), EPERM);
+    EXPECT_EQ(symlink(fs, "x", 1, nullptr, "/proc/s", 7), ENOENT);
     EXPECT_EQ(chmod(fs, nullptr, "/srv/soft", 9, 04711), 0);  // through the link
     EXPECT_EQ(find("/srv/hard").node->inode->mode, kS_IFREG | 04711);
     EXPECT_EQ(chown(fs, nullptr, "/srv/hard", 9, true, 1000, 0xffffffff), 0);

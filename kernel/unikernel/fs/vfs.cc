@@ -134,7 +134,7 @@ int open_node(RamFs& fs, Node* base, const char* path, size_t len, int flags, ui
         Lookup l = fs.lookup(base, path, len, true);
         if (l.error != 0) return l.error;
         if (!l.node->is_dir()) return ENOTDIR;
-        if (l.node->inode->dev == kProcDev) return EOPNOTSUPP;
+        if (l.node->inode->dev == kProcDev) return EPERM;
         kstd::Result<Node*> made = fs.create_unnamed(kS_IFREG | perm, l.node->inode->dev);
         if (!made.ok()) return made.error_code();
         out = Opened{made.value(), uint8_t(access_fmode(acc) | FMODE_PREAD | FMODE_PWRITE), file_flags(flags), nullptr};
@@ -144,8 +144,8 @@ int open_node(RamFs& fs, Node* base, const char* path, size_t len, int flags, ui
     bool created = false;
     if (l.error == ENOENT && create && l.parent != nullptr) {
         if (l.trailing_slash) return EISDIR;
-        // lookup_open(): /proc's directories have no create operation.
-        if (l.parent->inode->dev == kProcDev) return EACCES;
+        // procfs's lookup of a missing name fails: nothing is made there.
+        if (l.parent->inode->dev == kProcDev) return ENOENT;
         kstd::Result<Node*> made = fs.create(l.parent, l.name, l.name_len, kS_IFREG | perm);
         if (!made.ok()) return made.error_code();
         l.node = made.value();

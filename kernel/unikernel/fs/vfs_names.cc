@@ -1,7 +1,8 @@
 // The calls that add, remove and move names, and change attributes, with Linux's checks in
 // Linux's order (fs/namei.c: filename_create(), do_mkdirat(), do_rmdir(), do_unlinkat(),
 // do_renameat2(), do_symlinkat(), do_linkat(); vfs_* and shmem's operations), for root on
-// the tmpfs rootfs. /proc has none of these operations: EPERM there, as procfs gives.
+// the tmpfs rootfs. /proc takes no new names (its lookups of a missing name fail, ENOENT) and
+// has no unlink, rmdir or rename (EPERM), as procfs answers.
 #include <linux/errno.h>
 
 #include <cstring>
@@ -78,6 +79,7 @@ int may_create(const Parent& p) {
     if (p.type != Last::norm) return EEXIST;
     if (p.dir->child(p.name, p.len) != nullptr) return EEXIST;
     if (p.trailing_slash) return ENOENT;  // "you had / on the end": asking for a directory
+    if (in_proc(p.dir)) return ENOENT;
     return 0;
 }
 
@@ -88,7 +90,7 @@ int mkdir(RamFs& fs, Node* base, const char* path, size_t len, uint32_t mode) {
     Parent p = parent_of(fs, base, path, len);
     if (p.error != 0) return p.error;
     if (p.type != Last::norm || p.dir->child(p.name, p.len) != nullptr) return EEXIST;
-    if (in_proc(p.dir)) return EPERM;
+    if (in_proc(p.dir)) return ENOENT;
     // vfs_mkdir(): the permission bits and the sticky bit, less the umask.
     uint32_t perm = mode & 01777 & ~fs.umask();
     kstd::Result<Node*> made = fs.create(p.dir, p.name, p.len, kS_IFDIR | perm);
@@ -154,7 +156,7 @@ int rename(RamFs& fs, Node* old_base, const char* old_path, size_t old_len, Node
         if (old->is_dir() && !target->is_dir()) return ENOTDIR;
         if (!old->is_dir() && target->is_dir()) return EISDIR;
     }
-    if (in_proc(o.dir)) return EPERM;
+    if (in_proc(o.dir)) return target == nullptr ? ENOENT : EPERM;
     if (mountpoint(old) || (target != nullptr && mountpoint(target))) return EBUSY;
     if (exchange) {
         fs.exchange(old, target);
@@ -174,7 +176,6 @@ int symlink(RamFs& fs, const char* target, size_t target_len, Node* base, const 
     LockGuard guard(fs.mutex());
     Parent p = parent_of(fs, base, path, len);
     if (int e = may_create(p)) return e;
-    if (in_proc(p.dir)) return EPERM;
     auto* copy = new (std::nothrow) uint8_t[target_len];
     if (copy == nullptr) return ENOMEM;
     memcpy(copy, target, target_len);
@@ -201,7 +202,6 @@ int link(RamFs& fs, Node* old_base, const char* old_path, size_t old_len, Node* 
     if (old->inode->dev != p.dir->inode->dev) return EXDEV;
     // vfs_link()
     if (old->is_dir()) return EPERM;
-    if (in_proc(p.dir)) return EPERM;
     if (old->inode->links == 0 && !old->inode->linkable) return ENOENT;
     kstd::Result<Node*> made = fs.link(p.dir, p.name, p.len, old);
     return made.ok() ? 0 : made.error_code();
@@ -236,7 +236,6 @@ int utimens(RamFs& fs, Node* base, const char* path, size_t len, bool follow, in
 
 int chmod(RamFs& fs, Node* node, uint32_t mode) {
     LockGuard guard(fs.mutex());
-    if (node->is_generated()) return EPERM;
     node->inode->mode = (node->inode->mode & kS_IFMT) | (mode & kPermMask);
     node->inode->touch_ctime();
     return 0;
