@@ -4,7 +4,8 @@
 
 #include <new>
 
-#include "fs/vfs.h"
+#include "fs/node_file.h"
+#include "kernel/spin_lock.h"
 #include "kernel/platform.h"
 
 namespace pollux::fs {
@@ -20,11 +21,11 @@ constexpr uint32_t kDevDev = 5;  // st_dev of /dev's nodes: devtmpfs is a file s
 // write is taken whole, and a seek leaves the position at 0.
 class DeviceFile final : public NodeFile {
 public:
-    DeviceFile(Node* node, uint8_t mode, int flags) : NodeFile(FileKind::other, mode, flags, node) {}
+    DeviceFile(RamFs& fs, Node* node, uint8_t mode, int flags) : NodeFile(FileKind::other, mode, flags, fs, node) {}
     bool can_read() const override { return true; }
     bool can_write() const override { return true; }
     kstd::Result<size_t> read(IoIter& to, bool) override {
-        uint32_t minor = node_->rdev & 0xff;
+        uint32_t minor = node_->inode->rdev & 0xff;
         if (minor == kNull) return size_t{0};
         size_t total = 0;
         char chunk[256];
@@ -44,6 +45,7 @@ public:
     }
     // write_null(): the count, without reading the buffer (an unmapped one is no fault).
     kstd::Result<size_t> write(IoIter& from, bool) override { return from.remaining(); }
+    kstd::Result<size_t> write_at(IoIter& from, int64_t) override { return from.remaining(); }
     kstd::Result<int64_t> llseek(int64_t, int) override { return int64_t{0}; }
 };
 
@@ -51,7 +53,11 @@ public:
 
 bool mount_dev(RamFs& fs) {
     Node* root = fs.root();
-    Node* dev = root->child("dev", 3);
+    Node* dev = nullptr;
+    {
+        LockGuard guard(fs.mutex());
+        dev = root->child("dev", 3);
+    }
     if (dev == nullptr) dev = fs.make_dir(root, "dev", 0755, kDevDev);
     if (dev == nullptr || !dev->is_dir()) return false;
     const struct {
@@ -59,15 +65,21 @@ bool mount_dev(RamFs& fs) {
         uint32_t minor;
     } nodes[] = {{"null", kNull}, {"zero", kZero}, {"random", kRandom}, {"urandom", kUrandom}};
     for (const auto& n : nodes) {
-        if (dev->child(n.name, __builtin_strlen(n.name)) != nullptr) continue;  // the archive's own wins
+        bool exists = false;
+        {
+            LockGuard guard(fs.mutex());
+            exists = dev->child(n.name, __builtin_strlen(n.name)) != nullptr;
+        }
+        if (exists) continue;  // the archive's own wins
         if (fs.make_chardev(dev, n.name, kMemMajor, n.minor, kDevDev) == nullptr) return false;
     }
     return true;
 }
 
-kstd::Result<File*> open_device(Node* node, uint8_t mode, int flags) {
-    File* f = new (std::nothrow) DeviceFile(node, mode, flags);
+kstd::Result<File*> open_device(RamFs& fs, Node* node, uint8_t mode, int flags) {
+    File* f = new (std::nothrow) DeviceFile(fs, node, mode, flags);
     if (f == nullptr) return kstd::err(ENOMEM);
+    fs.pin(node);
     return f;
 }
 

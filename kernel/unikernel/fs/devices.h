@@ -11,7 +11,8 @@ namespace pollux::fs {
 // Adds /dev and its nodes to the tree. False when out of memory.
 bool mount_dev(RamFs& fs);
 
-// An open description of one of them (mode: FMODE_* from the open's access mode).
-kstd::Result<File*> open_device(Node* node, uint8_t mode, int flags);
+// An open description of one of them (mode: FMODE_* from the open's access mode), pinning
+// the node.
+kstd::Result<File*> open_device(RamFs& fs, Node* node, uint8_t mode, int flags) REQUIRES(fs.mutex());
 
 }  // namespace pollux::fs

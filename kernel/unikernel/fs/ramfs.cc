@@ -5,302 +5,296 @@
 #include <cstring>
 #include <new>
 
-#include "fs/cpio.h"
+#include "kernel/spin_lock.h"
 
 namespace pollux::fs {
 namespace {
 
-// The archive's hard-link groups while it is read, as Linux's initramfs keeps them
-// (maybe_link()): (device, inode) to the group's first node, hashed into buckets so that an
-// archive of many links is not quadratic.
-class LinkTable {
-public:
-    LinkTable() = default;
-    LinkTable(const LinkTable&) = delete;
-    LinkTable& operator=(const LinkTable&) = delete;
-    ~LinkTable() {
-        for (Group* head : buckets_) {
-            while (head != nullptr) {
-                Group* next = head->next;
-                delete head;
-                head = next;
-            }
-        }
-    }
-    // The group's first node; `node` itself when it starts a new group (or when memory ran
-    // out: it then stays a file of its own).
-    Node* join(const cpio::Entry& e, Node* node) {
-        Group*& bucket = buckets_[(e.ino ^ e.dev_minor * 31 ^ e.dev_major * 131) % kBuckets];
-        for (Group* g = bucket; g != nullptr; g = g->next)
-            if (g->ino == e.ino && g->major == e.dev_major && g->minor == e.dev_minor) return g->first;
-        auto* g = new (std::nothrow) Group{e.dev_major, e.dev_minor, e.ino, node, bucket};
-        if (g != nullptr) bucket = g;
-        return node;
-    }
-
-private:
-    struct Group {
-        uint32_t major, minor, ino;
-        Node* first;
-        Group* next;
-    };
-    static constexpr size_t kBuckets = 256;
-    Group* buckets_[kBuckets] = {};
-};
-
 bool is_dot(const char* c, size_t len) { return len == 1 && c[0] == '.'; }
 bool is_dotdot(const char* c, size_t len) { return len == 2 && c[0] == '.' && c[1] == '.'; }
+
+// The doubly linked child list, cursors included.
+void list_insert_after(Node* parent, Node* after, Node* node) {
+    node->prev_sibling = after;
+    node->next_sibling = after != nullptr ? after->next_sibling : parent->first_child;
+    (node->next_sibling != nullptr ? node->next_sibling->prev_sibling : parent->last_child) = node;
+    (after != nullptr ? after->next_sibling : parent->first_child) = node;
+}
+
+void list_remove(Node* parent, Node* node) {
+    (node->prev_sibling != nullptr ? node->prev_sibling->next_sibling : parent->first_child) = node->next_sibling;
+    (node->next_sibling != nullptr ? node->next_sibling->prev_sibling : parent->last_child) = node->prev_sibling;
+    node->next_sibling = node->prev_sibling = nullptr;
+}
 
 }  // namespace
 
 Node* Node::child(const char* n, size_t len) const {
-    for (Node* c = first_child; c != nullptr; c = c->next_sibling)
+    for (Node* c = first_name(); c != nullptr; c = next_name(c))
         if (c->name_len == len && memcmp(c->name, n, len) == 0) return c;
     return nullptr;
 }
 
-RamFs::RamFs() {
-    root_ = new (std::nothrow) Node;
-    if (root_ == nullptr) return;
-    root_->mode = kS_IFDIR | 0755;
-    root_->ino = next_ino_++;
-    root_->dev = kRootDev;
-    root_->name = "/";
-    root_->name_len = 1;
-    root_->parent = root_;
-    root_->all_next = all_;
-    all_ = root_;
+Node* Node::first_name() const {
+    Node* c = first_child;
+    while (c != nullptr && c->cursor) c = c->next_sibling;
+    return c;
 }
 
-RamFs::~RamFs() {
+Node* Node::next_name(const Node* after) {
+    Node* c = after->next_sibling;
+    while (c != nullptr && c->cursor) c = c->next_sibling;
+    return c;
+}
+
+RamFs::RamFs() {
+    LockGuard guard(mutex_);
+    Inode* inode = new_inode(kS_IFDIR | 0755, kRootDev);
+    if (inode == nullptr) return;
+    root_ = new_node(nullptr, "/", 1, inode);
+    if (root_ == nullptr) {
+        delete inode;
+        return;
+    }
+    root_->parent = root_;
+}
+
+RamFs::~RamFs() NO_THREAD_SAFETY_ANALYSIS {
     // Through the list of every node, not the tree: a deep tree must not recurse, and
     // detached subtrees are freed too.
     for (Node* n = all_; n != nullptr;) {
         Node* next = n->all_next;
-        delete[] n->owned;
+        if (--n->inode->nodes == 0) {
+            n->inode->free_contents(budget_);
+            delete n->inode;
+        }
+        delete[] n->own_name;
         delete n;
         n = next;
     }
 }
 
-void RamFs::unlink_hard(Node* node) {
-    if (node->link_next == nullptr) return;
-    Node* prev = node;
-    while (prev->link_next != node) prev = prev->link_next;
-    uint32_t remaining = node->links - 1;
-    prev->link_next = remaining == 1 ? nullptr : node->link_next;
-    for (Node* n = prev; n != nullptr;) {
-        n->links = remaining;
-        n = n->link_next == prev ? nullptr : n->link_next;
-    }
-    node->link_next = nullptr;
-    node->links = 1;
-    node->ino = next_ino_++;
+Inode* RamFs::new_inode(uint32_t mode, uint32_t dev) {
+    Inode* inode = new (std::nothrow) Inode;
+    if (inode == nullptr) return nullptr;
+    inode->mode = mode;
+    inode->ino = next_ino_++;
+    inode->dev = dev;
+    inode->links = (mode & kS_IFMT) == kS_IFDIR ? 0 : 1;
+    int64_t now = now_ns();
+    inode->set_contents(nullptr, 0, nullptr, now);
+    return inode;
+}
+
+// parent may be null: a node without a name yet (O_TMPFILE).
+Node* RamFs::new_node(Node* parent, const char* name, size_t len, Inode* inode) {
+    Node* n = new (std::nothrow) Node;
+    if (n == nullptr) return nullptr;
+    n->inode = inode;
+    ++inode->nodes;
+    n->name = name;
+    n->name_len = static_cast<uint16_t>(len);
+    n->all_next = all_;
+    if (all_ != nullptr) all_->all_prev = n;
+    all_ = n;
+    if (parent != nullptr) link_child(parent, n);
+    return n;
 }
 
 void RamFs::link_child(Node* parent, Node* child) {
     child->parent = parent;
-    child->next_sibling = nullptr;
-    if (parent->last_child != nullptr) {
-        parent->last_child->next_sibling = child;
-    } else {
-        parent->first_child = child;
+    list_insert_after(parent, parent->last_child, child);
+    if (child->is_dir()) ++parent->inode->subdirs;
+}
+
+void RamFs::unlink_child(Node* child) {
+    Node* parent = child->parent;
+    list_remove(parent, child);
+    if (child->is_dir()) --parent->inode->subdirs;
+    child->parent = nullptr;
+}
+
+void RamFs::free_node(Node* node) {
+    (node->all_prev != nullptr ? node->all_prev->all_next : all_) = node->all_next;
+    if (node->all_next != nullptr) node->all_next->all_prev = node->all_prev;
+    if (--node->inode->nodes == 0) {
+        node->inode->free_contents(budget_);
+        delete node->inode;
     }
-    parent->last_child = child;
-    if (child->is_dir()) ++parent->subdirs;
+    delete[] node->own_name;
+    delete node;
 }
 
 void RamFs::detach(Node* child) {
-    Node* parent = child->parent;
-    if (child == root_ || parent == nullptr) return;
-    Node* prev = nullptr;
-    for (Node* c = parent->first_child; c != nullptr; prev = c, c = c->next_sibling) {
-        if (c != child) continue;
-        (prev != nullptr ? prev->next_sibling : parent->first_child) = c->next_sibling;
-        if (parent->last_child == c) parent->last_child = prev;
-        if (c->is_dir()) --parent->subdirs;
-        c->next_sibling = nullptr;
-        return;
-    }
+    LockGuard guard(mutex_);
+    // Kept in the list of every node with its subtree (whose parents stay set): nothing
+    // reaches them any more, and the destructor frees them.
+    if (child != root_ && child->linked()) unlink_child(child);
 }
 
-Node* RamFs::new_node(Node* parent, const char* name, size_t len, uint32_t mode) {
-    Node* n = new (std::nothrow) Node;
-    if (n == nullptr) return nullptr;
-    n->mode = mode;
-    n->ino = next_ino_++;
-    n->dev = parent->dev;
-    n->name = name;
-    n->name_len = static_cast<uint16_t>(len);
-    n->all_next = all_;
-    all_ = n;
-    link_child(parent, n);
+namespace {
+char* copy_name(const char* name, size_t len) {
+    char* copy = new (std::nothrow) char[len != 0 ? len : 1];
+    if (copy != nullptr) memcpy(copy, name, len);
+    return copy;
+}
+}  // namespace
+
+kstd::Result<Node*> RamFs::create(Node* dir, const char* name, size_t len, uint32_t mode) {
+    if (!dir->linked()) return kstd::err(ENOENT);  // a removed directory takes no new names
+    char* copy = copy_name(name, len);
+    Inode* inode = copy != nullptr ? new_inode(mode, dir->inode->dev) : nullptr;
+    Node* node = inode != nullptr ? new_node(dir, copy, len, inode) : nullptr;
+    if (node == nullptr) {
+        delete inode;
+        delete[] copy;
+        return kstd::err(ENOMEM);
+    }
+    node->own_name = copy;
+    dir->inode->touch_mtime();
+    return node;
+}
+
+kstd::Result<Node*> RamFs::create_unnamed(uint32_t mode, uint32_t dev) {
+    Inode* inode = new_inode(mode, dev);
+    Node* node = inode != nullptr ? new_node(nullptr, "", 0, inode) : nullptr;
+    if (node == nullptr) {
+        delete inode;
+        return kstd::err(ENOMEM);
+    }
+    inode->links = 0;
+    inode->linkable = true;
+    node->pins = 1;
+    return node;
+}
+
+kstd::Result<Node*> RamFs::link(Node* dir, const char* name, size_t len, Node* node) {
+    if (!dir->linked()) return kstd::err(ENOENT);
+    char* copy = copy_name(name, len);
+    Node* n = copy != nullptr ? new_node(dir, copy, len, node->inode) : nullptr;
+    if (n == nullptr) {
+        delete[] copy;
+        return kstd::err(ENOMEM);
+    }
+    n->own_name = copy;
+    ++node->inode->links;
+    node->inode->touch_ctime();
+    dir->inode->touch_mtime();
     return n;
 }
 
-Node* RamFs::parent_for(const char* path, size_t len, const char** leaf, size_t* leaf_len, const char** error) {
-    Node* dir = root_;
-    const char* pending = nullptr;  // the component seen last: a directory if another follows
-    size_t pending_len = 0;
-    for (size_t i = 0; i < len;) {
-        while (i < len && path[i] == '/') ++i;
-        size_t start = i;
-        while (i < len && path[i] != '/') ++i;
-        const char* c = path + start;
-        size_t clen = i - start;
-        if (clen == 0 || is_dot(c, clen)) continue;
-        if (is_dotdot(c, clen)) {
-            *error = "an entry name with a \"..\" component";
-            return nullptr;
-        }
-        if (clen > kNameMax) {
-            *error = "an entry name with a component longer than NAME_MAX";
-            return nullptr;
-        }
-        if (pending != nullptr) {
-            Node* next = dir->child(pending, pending_len);
-            if (next == nullptr) {
-                next = new_node(dir, pending, pending_len, kS_IFDIR | 0755);
-                if (next == nullptr) {
-                    *error = "out of memory for the file tree";
-                    return nullptr;
-                }
-            } else if (!next->is_dir()) {
-                *error = "an entry inside something that is not a directory";
-                return nullptr;
-            }
-            dir = next;
-        }
-        pending = c;
-        pending_len = clen;
-    }
-    *leaf = pending;
-    *leaf_len = pending == nullptr ? 0 : pending_len;
-    return dir;
+void RamFs::unlink(Node* node) {
+    Node* parent = node->parent;
+    unlink_child(node);
+    if (!node->is_dir()) --node->inode->links;
+    node->inode->touch_ctime();
+    parent->inode->touch_mtime();
+    if (node->pins == 0) free_node(node);
 }
 
-bool RamFs::add_archive(const uint8_t* data, size_t size, BuildStats& stats, const char** error, size_t* error_offset) {
-    auto fail = [&](const char* why, size_t at) {
-        *error = why;
-        *error_offset = at;
-        return false;
-    };
-    if (root_ == nullptr) return fail("out of memory for the file tree", 0);
-    cpio::Reader reader(data, size);
-    cpio::Entry e;
-    LinkTable links;
-    while (reader.next(e)) {
-        ++stats.entries;
-        uint32_t type = e.mode & kS_IFMT;
-        if (type == kS_IFLNK) {
-            if (e.size == 0) return fail("a symlink with an empty target", e.offset);
-            if (e.size >= kPathMax) return fail("a symlink target longer than PATH_MAX", e.offset);
-            if (memchr(e.data, '\0', e.size) != nullptr) return fail("a symlink target with a NUL inside", e.offset);
-        }
-        const char* why = nullptr;
-        const char* leaf = nullptr;
-        size_t leaf_len = 0;
-        Node* parent = parent_for(e.name, e.name_len, &leaf, &leaf_len, &why);
-        if (parent == nullptr) return fail(why, e.offset);
-        if (type != kS_IFDIR && type != kS_IFREG && type != kS_IFLNK) {
-            // Device nodes, fifos, sockets: nothing here could use them. Their directories
-            // stay, as Linux would have made them.
-            ++stats.skipped;
-            continue;
-        }
-        Node* node = leaf_len == 0 ? root_ : parent->child(leaf, leaf_len);
-        if (node != nullptr && node->is_dir() != (type == kS_IFDIR))
-            return fail(node == root_ ? "a root entry (\".\") that is not a directory"
-                                      : "a directory and a non-directory entry of the same name",
-                        e.offset);
-        if (node == nullptr) {
-            node = new_node(parent, leaf, leaf_len, type);
-            if (node == nullptr) return fail("out of memory for the file tree", e.offset);
-        } else {
-            unlink_hard(node);  // replaced: the names it was linked with keep their file
-        }
-        node->mode = type | (e.mode & kPermMask);
-        node->uid = e.uid;
-        node->gid = e.gid;
-        node->mtime = e.mtime;
-        if (type == kS_IFDIR) {
-            ++stats.dirs;
-            continue;
-        }
-        node->data = e.data;
-        node->size = e.size;
-        if (type == kS_IFREG && e.nlink >= 2) {
-            // A first name since replaced by a symlink is no longer this file.
-            Node* first = links.join(e, node);
-            if (first != node && first->is_regular()) {
-                node->link_next = first->link_next != nullptr ? first->link_next : first;
-                first->link_next = node;
-                node->ino = first->ino;
-                uint32_t count = first->links + 1;
-                // The data is stored once: with this entry, or with one before it.
-                const uint8_t* shared = e.size != 0 ? e.data : first->data;
-                uint64_t shared_size = e.size != 0 ? e.size : first->size;
-                Node* n = node;
-                do {
-                    n->links = count;
-                    n->data = shared;
-                    n->size = shared_size;
-                    n = n->link_next;
-                } while (n != node);
-            }
-        }
-        if (type == kS_IFREG) {
-            ++stats.files;
-            stats.file_bytes += e.size;
-        } else {
-            ++stats.symlinks;
-        }
-    }
-    if (reader.error() != nullptr) return fail(reader.error(), reader.error_offset());
-    return true;
+kstd::Result<void> RamFs::move(Node* node, Node* dir, const char* name, size_t len) {
+    char* copy = copy_name(name, len);
+    if (copy == nullptr) return kstd::err(ENOMEM);
+    Node* from = node->parent;
+    unlink_child(node);
+    delete[] node->own_name;
+    node->own_name = copy;
+    node->name = copy;
+    node->name_len = static_cast<uint16_t>(len);
+    link_child(dir, node);
+    from->inode->touch_mtime();
+    dir->inode->touch_mtime();
+    node->inode->touch_ctime();
+    return {};
+}
+
+void RamFs::exchange(Node* a, Node* b) {
+    Node* pa = a->parent;
+    Node* pb = b->parent;
+    unlink_child(a);
+    unlink_child(b);
+    const char* name = a->name;
+    uint16_t len = a->name_len;
+    char* own = a->own_name;
+    a->name = b->name;
+    a->name_len = b->name_len;
+    a->own_name = b->own_name;
+    b->name = name;
+    b->name_len = len;
+    b->own_name = own;
+    link_child(pa, b);
+    link_child(pb, a);
+    pa->inode->touch_mtime();
+    pb->inode->touch_mtime();
+}
+
+void RamFs::unpin(Node* node) {
+    if (--node->pins == 0 && !node->linked()) free_node(node);
+}
+
+void RamFs::place_cursor(Node* dir, Node* cursor, Node* after) {
+    remove_cursor(cursor);
+    cursor->parent = dir;
+    list_insert_after(dir, after, cursor);
+}
+
+void RamFs::remove_cursor(Node* cursor) {
+    if (cursor->parent == nullptr) return;
+    list_remove(cursor->parent, cursor);
+    cursor->parent = nullptr;
+}
+
+void RamFs::set_cwd(Node* dir) {
+    pin(dir);
+    Node* old = cwd_;
+    cwd_ = dir;
+    if (old != nullptr) unpin(old);
+}
+
+uint32_t RamFs::set_umask(uint32_t mask) { return umask_.exchange(mask & 0777, std::memory_order_relaxed); }
+
+Node* RamFs::make_boot_node(Node* parent, const char* name, uint32_t mode, uint32_t dev) {
+    if (parent->child(name, strlen(name)) != nullptr) return nullptr;
+    Inode* inode = new_inode(mode, dev);
+    if (inode == nullptr) return nullptr;
+    Node* n = new_node(parent, name, strlen(name), inode);
+    if (n == nullptr) delete inode;
+    return n;
 }
 
 Node* RamFs::make_dir(Node* parent, const char* name, uint32_t perm, uint32_t dev) {
-    if (parent->child(name, strlen(name)) != nullptr) return nullptr;
-    Node* n = new_node(parent, name, strlen(name), kS_IFDIR | (perm & kPermMask));
-    if (n != nullptr) n->dev = dev;
-    return n;
+    LockGuard guard(mutex_);
+    return make_boot_node(parent, name, kS_IFDIR | (perm & kPermMask), dev);
 }
 
 Node* RamFs::make_symlink(Node* parent, const char* name, const char* target, uint32_t dev) {
+    LockGuard guard(mutex_);
     size_t len = strlen(target);
-    if (len == 0 || len >= kPathMax || parent->child(name, strlen(name)) != nullptr) return nullptr;
-    char* copy = new (std::nothrow) char[len];
-    if (copy == nullptr) return nullptr;
-    memcpy(copy, target, len);
-    Node* n = new_node(parent, name, strlen(name), kS_IFLNK | 0777);
+    if (len == 0 || len >= kPathMax) return nullptr;
+    auto* copy = new (std::nothrow) uint8_t[len];
+    Node* n = copy != nullptr ? make_boot_node(parent, name, kS_IFLNK | 0777, dev) : nullptr;
     if (n == nullptr) {
         delete[] copy;
         return nullptr;
     }
-    n->dev = dev;
-    n->owned = copy;
-    n->data = reinterpret_cast<const uint8_t*>(copy);
-    n->size = len;
+    memcpy(copy, target, len);
+    n->inode->set_contents(copy, len, copy, now_ns());
     return n;
 }
 
 Node* RamFs::make_generated(Node* parent, const char* name, Renderer render, const char* key, uint32_t dev) {
-    if (parent->child(name, strlen(name)) != nullptr) return nullptr;
-    Node* n = new_node(parent, name, strlen(name), kS_IFREG | 0444);
+    LockGuard guard(mutex_);
+    Node* n = make_boot_node(parent, name, kS_IFREG | 0444, dev);
     if (n == nullptr) return nullptr;
-    n->dev = dev;
-    n->render = render;
-    n->render_key = key;
+    n->inode->render = render;
+    n->inode->render_key = key;
     return n;
 }
 
 Node* RamFs::make_chardev(Node* parent, const char* name, uint32_t major, uint32_t minor, uint32_t dev) {
-    if (parent->child(name, strlen(name)) != nullptr) return nullptr;
-    Node* n = new_node(parent, name, strlen(name), kS_IFCHR | 0666);
-    if (n == nullptr) return nullptr;
-    n->dev = dev;
-    n->rdev = major << 8 | minor;
+    LockGuard guard(mutex_);
+    Node* n = make_boot_node(parent, name, kS_IFCHR | 0666, dev);
+    if (n != nullptr) n->inode->rdev = major << 8 | minor;
     return n;
 }
 
@@ -320,7 +314,7 @@ Lookup RamFs::lookup(Node* base, const char* path, size_t len, bool follow_last)
     Rest stack[kMaxSymlinks];
     int depth = 0, links = 0;
     bool want_dir = false;
-    Node* cur = base;
+    Node* cur = base != nullptr ? base : cwd();
     const char* p = path;
     const char* end = path + len;
     if (*p == '/') cur = root_;
@@ -349,10 +343,11 @@ Lookup RamFs::lookup(Node* base, const char* path, size_t len, bool follow_last)
             out.error = ENOTDIR;
             return out;
         }
+        // ".." of a removed directory leads nowhere.
         Node* next = is_dot(c, clen) ? cur : is_dotdot(c, clen) ? cur->parent : cur->child(c, clen);
         if (next == nullptr) {
             out.error = ENOENT;
-            if (final) {
+            if (final && !is_dotdot(c, clen)) {
                 out.parent = cur;
                 out.name = c;
                 out.name_len = clen;
@@ -367,8 +362,8 @@ Lookup RamFs::lookup(Node* base, const char* path, size_t len, bool follow_last)
                 return out;
             }
             if (!last_here) stack[depth++] = Rest{after, end};
-            p = reinterpret_cast<const char*>(next->data);
-            end = p + next->size;
+            p = next->inode->target();
+            end = p + next->inode->target_len();
             if (*p == '/') cur = root_;
             continue;  // relative targets start from the directory holding the link: cur
         }

@@ -9,6 +9,8 @@
 #include "fs/cpio.h"
 #include "fs/devices.h"
 #include "fs/vfs.h"
+#include "kernel/spin_lock.h"
+#include "mm/heap.h"
 #include "net/name_service.h"
 #include "netstack/procfs.h"
 
@@ -37,25 +39,39 @@ const char* lookup_error(int error) {
 // /etc/hosts, and /etc/resolv.conf when dns= named servers (net/name_service.h), unless the
 // archive has them: what a resolver in the app reads. Generated, so they follow the command line.
 bool mount_etc(RamFs& fs) {
-    Node* etc = fs.root()->child("etc", 3);
+    Node* etc = nullptr;
+    bool hosts = false, resolv = false;
+    {
+        LockGuard guard(fs.mutex());
+        etc = fs.root()->child("etc", 3);
+        if (etc != nullptr && etc->is_dir()) {
+            hosts = etc->child("hosts", 5) != nullptr;
+            resolv = etc->child("resolv.conf", 11) != nullptr;
+        }
+    }
     if (etc == nullptr) etc = fs.make_dir(fs.root(), "etc", 0755, RamFs::kRootDev);
     if (etc == nullptr) return false;
     if (!etc->is_dir()) return true;  // the archive's /etc is something else: leave it be
-    if (etc->child("hosts", 5) == nullptr &&
-        fs.make_generated(etc, "hosts", net::etc_render, "/etc/hosts", RamFs::kRootDev) == nullptr)
+    if (!hosts && fs.make_generated(etc, "hosts", net::etc_render, "/etc/hosts", RamFs::kRootDev) == nullptr)
         return false;
-    if (net::dns_server_count() > 0 && etc->child("resolv.conf", 11) == nullptr &&
+    if (net::dns_server_count() > 0 && !resolv &&
         fs.make_generated(etc, "resolv.conf", net::etc_render, "/etc/resolv.conf", RamFs::kRootDev) == nullptr)
         return false;
     return true;
 }
+
+// What written files may hold: half the kernel heap, as tmpfs's default size= is half of RAM,
+// so that a program filling /tmp leaves the network stack and the kernel their memory.
+void limit_file_bytes(RamFs& fs) { fs.budget().set_limit(mm::heap_stats().size / 2); }
 
 }  // namespace
 
 RamFs& root_fs() {
     if (tree == nullptr) {
         tree = new RamFs;
-        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree) || !mount_etc(*tree))
+        limit_file_bytes(*tree);
+        if (!tree->ok() || !mount_proc(*tree, net::proc_net_render, nullptr) || !mount_dev(*tree) ||
+            !mount_etc(*tree) || !mount_tmp(*tree))
             printk(KERN_WARNING "fs: out of memory for the file tree\n");
     }
     return *tree;
@@ -72,6 +88,7 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
         return init;
     }
     tree = new RamFs;
+    limit_file_bytes(*tree);
     BuildStats stats;
     const char* why = nullptr;
     size_t at = 0;
@@ -99,21 +116,29 @@ InitProgram mount_root(const uint8_t* module, size_t size, const Cmdline& cmdlin
     }
     printk(KERN_INFO "fs: cpio archive of %zu KiB: %u files (%lu KiB), %u directories, %u symlinks, %u skipped\n",
            size / 1024, stats.files, stats.file_bytes / 1024, stats.dirs, stats.symlinks, stats.skipped);
-    Lookup l = tree->lookup(tree->root(), path, strlen(path), true);
-    const char* problem = l.error != 0             ? lookup_error(l.error)
-                          : !l.node->is_regular()  ? "not a regular file"
-                          : l.node->is_generated() ? "not a file of the archive"
-                                                   : nullptr;
+    const char* problem = nullptr;
+    {
+        LockGuard guard(tree->mutex());
+        Lookup l = tree->lookup(tree->root(), path, strlen(path), true);
+        problem = l.error != 0             ? lookup_error(l.error)
+                  : !l.node->is_regular()  ? "not a regular file"
+                  : l.node->is_generated() ? "not a file of the archive"
+                                           : nullptr;
+        if (problem == nullptr) {
+            // The archive's bytes: a write to the file later copies them, these stay.
+            LockGuard contents(l.node->inode->lock);
+            init.elf = l.node->inode->data;
+            init.size = static_cast<size_t>(l.node->inode->size);
+        }
+    }
     if (problem != nullptr) {
         printk(KERN_ERR "fs: init=%s: %s (init=PATH names the archive's program to run); stopping (exit status %d)\n",
                path, problem, kNoInitStatus);
         init.status = kNoInitStatus;
         return init;
     }
-    if (!mount_proc(*tree, net::proc_net_render, path) || !mount_dev(*tree) || !mount_etc(*tree))
-        printk(KERN_WARNING "fs: out of memory for /proc, /dev and /etc\n");
-    init.elf = l.node->data;
-    init.size = static_cast<size_t>(l.node->size);
+    if (!mount_proc(*tree, net::proc_net_render, path) || !mount_dev(*tree) || !mount_etc(*tree) || !mount_tmp(*tree))
+        printk(KERN_WARNING "fs: out of memory for /proc, /dev, /etc and /tmp\n");
     init.args = cmdline.app_args();
     if (init.args[0] == '\0') init.args = path;  // Linux starts init with argv[0] = its path
     printk(KERN_INFO "fs: init %s, %zu KiB\n", path, init.size / 1024);

@@ -1,6 +1,7 @@
 // The root file system at boot: the boot module is either the application's static ELF (as
 // before: the tree then has only /proc) or a cpio "newc" archive (Linux's initramfs format)
-// holding the application and its files, served read-only from the module's memory. The
+// holding the application and its files, served from the module's memory (and writable in
+// memory, as Linux's rootfs; /tmp is made when the archive has none). The
 // program to run is the archive's entry named by the command line's init=PATH (Linux's
 // name), /init by default.
 #pragma once

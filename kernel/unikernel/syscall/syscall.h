@@ -83,6 +83,8 @@ int64_t sys_readlinkat(const Args&);
 int64_t sys_getcwd(const Args&);
 int64_t sys_chdir(const Args&);
 int64_t sys_fchdir(const Args&);
+int64_t sys_umask(const Args&);
+// syscall/sys_fs_names.cc: the calls that change names and attributes by path
 int64_t sys_mkdir(const Args&);
 int64_t sys_mkdirat(const Args&);
 int64_t sys_unlink(const Args&);
@@ -91,6 +93,27 @@ int64_t sys_rmdir(const Args&);
 int64_t sys_rename(const Args&);
 int64_t sys_renameat(const Args&);
 int64_t sys_renameat2(const Args&);
+int64_t sys_symlink(const Args&);
+int64_t sys_symlinkat(const Args&);
+int64_t sys_link(const Args&);
+int64_t sys_linkat(const Args&);
+int64_t sys_chmod(const Args&);
+int64_t sys_fchmodat(const Args&);
+int64_t sys_chown(const Args&);
+int64_t sys_lchown(const Args&);
+int64_t sys_fchownat(const Args&);
+int64_t sys_truncate(const Args&);
+int64_t sys_utimensat(const Args&);
+// syscall/sys_fs_io.cc: the tree's calls on descriptors
+int64_t sys_pwrite64(const Args&);
+int64_t sys_pwritev(const Args&);
+int64_t sys_ftruncate(const Args&);
+int64_t sys_fsync(const Args&);
+int64_t sys_fallocate(const Args&);
+int64_t sys_sync(const Args&);
+int64_t sys_syncfs(const Args&);
+int64_t sys_fchmod(const Args&);
+int64_t sys_fchown(const Args&);
 // syscall/sys_memory.cc
 int64_t sys_brk(const Args&);
 int64_t sys_mmap(const Args&);
