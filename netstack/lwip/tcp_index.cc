@@ -10,7 +10,12 @@
 // a core doing nothing; a pcb now joins the list when it becomes active or has something a
 // timer may have to handle (lwIP's TCP_TIMER_ARM calls), and tcp_slowtmr drops it once
 // tcp_timer_idle says no timer has, as Linux arms its per-socket timers only when needed.
+// Patch 0012 keeps the TIME-WAIT list newest first and tcp_slowtmr expires it from its
+// tail (tcp_index_tw_oldest), stopping at the first pcb not yet due, rather than visiting
+// every one of a busy server's tens of thousands of TIME-WAIT pcbs five times a second.
 // Everything here runs under stack_lock, inside lwIP.
+#include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include "kernel/platform.h"
@@ -126,9 +131,21 @@ void erase(tcp_pcb* pcb) {
     if (n > min_buckets && table.count < n / 4) resize(n / 2);
 }
 
+#if LWIP_TCP_TIMER_LIST
+// The TIME-WAIT list's last pcb, whose 2 MSL started first (tcp_slowtmr expires from here).
+tcp_pcb* tw_tail = nullptr;
+
+// The pcb whose next field pprev points at, or null for the list's head pointer.
+tcp_pcb* owner_of(tcp_pcb** pprev, tcp_pcb* const* head) {
+    if (pprev == head) return nullptr;
+    return reinterpret_cast<tcp_pcb*>(reinterpret_cast<char*>(pprev) - offsetof(tcp_pcb, next));
+}
+#endif
+
 void forget(ListId id, tcp_pcb* pcb) {
 #if LWIP_TCP_TIMER_LIST
     if (id == active_list) tcp_timer_disarm(pcb);
+    if (id == time_wait_list && pcb == tw_tail) tw_tail = owner_of(pcb->list_pprev, &tcp_tw_pcbs);
 #endif
     pcb->index_list = not_listed;
     port_unlink(pcb);
@@ -194,6 +211,13 @@ const char* tcp_index_check() {
         if (p->index_list != active_list) return "a pcb on the timer list is not active";
         if (p->tmr_pprev == nullptr || *p->tmr_pprev != p) return "a timer list back pointer is wrong";
     }
+    tcp_pcb* last = nullptr;
+    for (tcp_pcb* p = tcp_tw_pcbs; p != nullptr; last = p, p = p->next) {
+        if (last != nullptr && static_cast<int32_t>(last->tmr - p->tmr) < 0) {
+            return "the TIME-WAIT list is not newest first";
+        }
+    }
+    if (last != tw_tail) return "the TIME-WAIT list's recorded tail is not its last pcb";
 #endif
     return nullptr;
 }
@@ -216,6 +240,8 @@ void tcp_timer_arm(tcp_pcb* pcb) {
     tcp_timer_pcbs = pcb;
 }
 
+tcp_pcb* tcp_index_tw_oldest(void) { return tw_tail; }
+
 void tcp_timer_disarm(tcp_pcb* pcb) {
     if (pcb->tmr_pprev == nullptr) return;
     *pcb->tmr_pprev = pcb->tmr_next;
@@ -236,6 +262,7 @@ void tcp_index_add(tcp_pcb** pcbs, tcp_pcb* pcb) {
     insert(pcb);
 #if LWIP_TCP_TIMER_LIST
     if (id == active_list) tcp_timer_arm(pcb);
+    if (id == time_wait_list && pcb->next == nullptr) tw_tail = pcb;
 #endif
 }
 

@@ -24,10 +24,13 @@
 #include "eventpoll/sys.h"
 #include "lwip/def.h"
 #include "lwip/ip_addr.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "netstack/inet.h"
 #include "netstack/netif.h"
 #include "netstack/stack.h"
+#include "netstack/tcp_index.h"
 
 namespace {
 
@@ -73,6 +76,7 @@ struct LossPlan {
     std::vector<uint64_t> sent_ms;  // every transmission carrying `offset`, lost or not
     std::vector<uint64_t> client_tcp_ms;  // every TCP segment from the client, and when
     bool drop_server = false;             // lose everything the server sends (a dead peer)
+    int drop_client_acks = 0;             // lose this many of the client's next bare ACKs
 };
 
 // Frames from end 1 (host 2, the client) are IPv4/TCP from the client: its SYN gives the
@@ -95,6 +99,10 @@ bool drop_planned(void* ctx, int from_end, const uint8_t* f, size_t len) {
         return plan->drop_syns;
     }
     size_t payload = ip_len - ihl - thl;
+    if (payload == 0 && flags == 0x10 && plan->drop_client_acks > 0) {
+        --plan->drop_client_acks;
+        return true;
+    }
     if (!plan->have_isn || payload == 0) return false;
     uint64_t first = static_cast<uint32_t>(seq - plan->isn - 1);
     if (plan->offset < first || plan->offset >= first + payload) return false;
@@ -526,6 +534,77 @@ TEST_F(KeepaliveTest, DeadPeerTimesOut) {
     ASSERT_GE(plan_->client_tcp_ms.size(), 3u);  // the probes, then (lwIP, as Linux) a RST
     EXPECT_GE(plan_->client_tcp_ms[0] - start, 5000u);
     EXPECT_LE(plan_->client_tcp_ms[0] - start, 5000u + 4 * kTimerMs);
+}
+
+// TIME-WAIT lasts Linux's 60 s (TCP_TIMEWAIT_LEN) from the last FIN, and a retransmitted FIN
+// restarts it; since patch 0012 tcp_slowtmr expires TIME-WAIT pcbs from the oldest end of a
+// list it keeps newest first, which tcp_index_check verifies.
+class TimeWaitTest : public RtoTest {
+protected:
+    // The client closes first and so holds TIME-WAIT: when it started and ended, in virtual ms.
+    // lose_ack: the client's ACK of the server's FIN is lost.
+    // half_open_ms: how long the server keeps its end open after the client's FIN.
+    void close_and_time(bool lose_ack, uint64_t* entered, uint64_t* left, int half_open_ms = 100) {
+        sockaddr_in local{}, peer{};
+        unsigned len = sizeof(local);
+        ASSERT_EQ(pollux::sys_getsockname(client_, &local, &len), 0);
+        len = sizeof(peer);
+        ASSERT_EQ(pollux::sys_getpeername(client_, &peer, &len), 0);
+        ip_addr_t lip, rip;
+        ip_addr_set_ip4_u32(&lip, local.sin_addr.s_addr);
+        ip_addr_set_ip4_u32(&rip, peer.sin_addr.s_addr);
+        uint16_t lport = ntohs(local.sin_port), rport = ntohs(peer.sin_port);
+        auto in_time_wait = [&] {
+            pollux::net::StackGuard guard;
+            tcp_pcb* p = tcp_index_find(&lip, lport, &rip, rport);
+            return p != nullptr && p->state == TIME_WAIT;
+        };
+        ASSERT_EQ(pollux::sys_close(client_), 0);
+        client_ = -1;
+        for (int ms = 0; ms < half_open_ms; ++ms) step(*link_);  // the client's FIN, acknowledged
+        plan_->drop_client_acks = lose_ack ? 1 : 0;
+        ASSERT_EQ(pollux::sys_close(server_), 0);
+        server_ = -1;
+        for (int ms = 0; ms < 1000 && !in_time_wait(); ++ms) step(*link_);
+        ASSERT_TRUE(in_time_wait());
+        *entered = now_ms();
+        for (int ms = 0; ms < 70'000 && in_time_wait(); ++ms) step(*link_);
+        *left = now_ms();
+        std::printf("TIME-WAIT from %llu to %llu ms\n", static_cast<unsigned long long>(*entered),
+                    static_cast<unsigned long long>(*left));
+        EXPECT_EQ(plan_->drop_client_acks, 0);
+        pollux::net::StackGuard guard;
+        const char* bad = pollux::net::tcp_index_check();
+        EXPECT_EQ(bad, nullptr) << bad;
+    }
+};
+
+TEST_F(TimeWaitTest, LastsSixtySeconds) {
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    uint64_t entered = 0, left = 0;
+    ASSERT_NO_FATAL_FAILURE(close_and_time(false, &entered, &left));
+    EXPECT_GE(left - entered, 60'000u);
+    EXPECT_LE(left - entered, 60'000u + 2 * 2 * kTimerMs);  // checked every 200 ms
+}
+
+// The client closed 10 s before the server did: its 2 MSL still start when TIME-WAIT does
+// (lwIP counted them from the client's last segment before it closed, 50 s of TIME-WAIT here).
+TEST_F(TimeWaitTest, CountsFromEnteringIt) {
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    uint64_t entered = 0, left = 0;
+    ASSERT_NO_FATAL_FAILURE(close_and_time(false, &entered, &left, 10'000));
+    EXPECT_GE(left - entered, 60'000u);
+    EXPECT_LE(left - entered, 60'000u + 2 * 2 * kTimerMs);
+}
+
+// The server, its FIN unacknowledged, sends it again after a timeout (at least 200 ms), and
+// the client's TIME-WAIT starts over from that second FIN.
+TEST_F(TimeWaitTest, RetransmittedFinRestartsIt) {
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    uint64_t entered = 0, left = 0;
+    ASSERT_NO_FATAL_FAILURE(close_and_time(true, &entered, &left));
+    EXPECT_GE(left - entered, 60'000u + 200);
+    EXPECT_LE(left - entered, 60'000u + kFirstRtoMaxMs + 2 * 2 * kTimerMs);
 }
 
 }  // namespace
