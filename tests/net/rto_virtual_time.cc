@@ -607,4 +607,34 @@ TEST_F(TimeWaitTest, RetransmittedFinRestartsIt) {
     EXPECT_LE(left - entered, 60'000u + kFirstRtoMaxMs + 2 * 2 * kTimerMs);
 }
 
+// The client closes; the server never does. The client's orphaned connection waits in
+// FIN-WAIT-2 for the server's FIN for 60 s, Linux's tcp_fin_timeout, then is dropped.
+TEST_F(TimeWaitTest, OrphanedFinWait2LastsSixtySeconds) {
+    ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
+    sockaddr_in local{}, peer{};
+    unsigned len = sizeof(local);
+    ASSERT_EQ(pollux::sys_getsockname(client_, &local, &len), 0);
+    len = sizeof(peer);
+    ASSERT_EQ(pollux::sys_getpeername(client_, &peer, &len), 0);
+    ip_addr_t lip, rip;
+    ip_addr_set_ip4_u32(&lip, local.sin_addr.s_addr);
+    ip_addr_set_ip4_u32(&rip, peer.sin_addr.s_addr);
+    auto state = [&] {
+        pollux::net::StackGuard guard;
+        tcp_pcb* p = tcp_index_find(&lip, ntohs(local.sin_port), &rip, ntohs(peer.sin_port));
+        return p != nullptr ? p->state : CLOSED;
+    };
+    uint64_t closed = now_ms();
+    ASSERT_EQ(pollux::sys_close(client_), 0);
+    client_ = -1;
+    for (int ms = 0; ms < 1000 && state() != FIN_WAIT_2; ++ms) step(*link_);
+    ASSERT_EQ(state(), FIN_WAIT_2);
+    for (int ms = 0; ms < 70'000 && state() == FIN_WAIT_2; ++ms) step(*link_);
+    uint64_t gone = now_ms() - closed;
+    std::printf("FIN-WAIT-2 ended %llu ms after the close\n", static_cast<unsigned long long>(gone));
+    EXPECT_EQ(state(), CLOSED);
+    EXPECT_GE(gone, 60'000u);
+    EXPECT_LE(gone, 60'000u + 2 * 2 * kTimerMs);
+}
+
 }  // namespace
