@@ -237,10 +237,11 @@ int discard(uint64_t start, uint64_t len) {
 int populate(uint64_t start, uint64_t len, bool write) {
     uint64_t end = start + page_up(len);
     sched::IrqGuard guard;
+    if (maps_kernel_frame(start, end)) return -EINVAL;
     for (uint64_t va = start; va < end; va += mm::kPageSize) {
         Area* a = find(va);
         if (!a) return -ENOMEM;
-        if (!a->prot || (write && !(a->prot & kProtWrite))) return -EFAULT;
+        if (!a->prot || (write && !(a->prot & kProtWrite))) return -EINVAL;
         if (!backed_page(va, pte_flags(a->prot))) return -ENOMEM;
     }
     return 0;

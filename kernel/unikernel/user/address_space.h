@@ -50,8 +50,8 @@ bool unmapped(uint64_t start, uint64_t len);
 // mapped (the rest is still done, as Linux does).
 int discard(uint64_t start, uint64_t len);
 // madvise(MADV_POPULATE_READ/WRITE): backs every page of the range now. -ENOMEM where not
-// mapped or out of frames, -EFAULT when the access would fault (PROT_NONE, a write to a
-// read-only area).
+// mapped or out of frames, -EINVAL for an area without the access's permission (PROT_NONE, a
+// write to a read-only area) or a kernel frame (Linux: VM_PFNMAP).
 int populate(uint64_t start, uint64_t len, bool write);
 // True when [start, start + len) is entirely mapped with at least prot.
 bool accessible(uint64_t start, uint64_t len, int prot);
