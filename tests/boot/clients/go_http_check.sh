@@ -2,11 +2,12 @@
 # Checks the Go server of apps/go_http at HOST:PORT with curl, the same way on Linux and in the
 # unikernel, then tells it to exit with status 7 (the harness checks that status):
 # - GET / is the fixed body, byte for byte;
-# - 64 KiB of random bytes POSTed to /echo come back intact;
+# - 64 KiB of random bytes POSTed to /echo come back intact, and 16 of them at once (one
+#   goroutine and one connection each);
 # - GET /spin?ms=1000 busy-loops a goroutine with one P: it can only finish if the runtime
-#   preempts the loop asynchronously (SIGURG through tgkill), and GET /ticks sent 300 ms into it
-#   must be answered while it still runs; the ticker goroutine has counted, and the program has
-#   seen SIGURG;
+#   preempts the loop asynchronously (SIGURG through tgkill), and GET /ticks must be answered
+#   while the loop runs (it says so: "spinning 1"); the ticker goroutine has counted, and the
+#   program has seen SIGURG;
 # - GET /exit?code=7 answers "bye".
 #   go_http_check.sh HOST PORT
 set -euo pipefail
@@ -25,17 +26,24 @@ head -c 65536 /dev/urandom >"$tmp/payload"
 curl -sf --max-time 30 --data-binary @"$tmp/payload" -o "$tmp/echoed" "$base/echo"
 cmp "$tmp/payload" "$tmp/echoed"
 echo "POST /echo: 65536 bytes back intact"
+seq 16 | xargs -P 16 -I{} curl -sf --max-time 60 --data-binary @"$tmp/payload" -o "$tmp/echoed{}" "$base/echo"
+for i in $(seq 16); do cmp "$tmp/payload" "$tmp/echoed$i"; done
+echo "POST /echo: 16 at once, each 65536 bytes back intact"
 
 curl -sf --max-time 30 -o "$tmp/spin" "$base/spin?ms=1000" &
 spin_pid=$!
-sleep 0.3
-curl -sf --max-time 5 -o "$tmp/ticks" "$base/ticks"
-if ! kill -0 "$spin_pid" 2>/dev/null; then
-    echo "GET /ticks was answered only after the spin ended: $(cat "$tmp/ticks")"
-    exit 1
-fi
+# Until the spin has begun (curl and the request take their time on a loaded machine).
+for _ in $(seq 20); do
+    sleep 0.1
+    curl -sf --max-time 5 -o "$tmp/ticks" "$base/ticks"
+    grep -q 'spinning 1$' "$tmp/ticks" && break
+    if ! kill -0 "$spin_pid" 2>/dev/null; then
+        echo "GET /ticks was never answered while the spin ran: $(cat "$tmp/ticks")"
+        exit 1
+    fi
+done
 echo "GET /ticks during the spin: $(cat "$tmp/ticks")"
-grep -qE '^ticks [1-9][0-9]*$' "$tmp/ticks"
+grep -qE '^ticks [1-9][0-9]*, spinning 1$' "$tmp/ticks"
 wait "$spin_pid"
 spin_pid=""
 echo "GET /spin: $(cat "$tmp/spin")"

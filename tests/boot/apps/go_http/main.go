@@ -10,7 +10,8 @@
 //                  preempted asynchronously (SIGURG sent with tgkill), so the answer itself
 //                  shows preemption works, and a request served meanwhile shows it is prompt;
 //                  it says how many SIGURGs the program has seen (os/signal) so far
-// GET /ticks       what a background goroutine's time.Ticker counted so far
+// GET /ticks       what a background goroutine's time.Ticker counted so far, and how many
+//                  /spin loops are running meanwhile (with one P: preempted ones)
 // GET /exit?code=N answers, then exits with status N
 package main
 
@@ -32,7 +33,7 @@ const body = "hello from a static Go program\n"
 
 var ticks atomic.Int64
 
-var sigurgs atomic.Int64
+var sigurgs, spinning atomic.Int64
 
 // No calls in the loop (atomic loads are compiled inline), so no stack check where the
 // runtime could stop it cooperatively.
@@ -97,11 +98,13 @@ func main() {
 		start := time.Now()
 		var done atomic.Bool
 		time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { done.Store(true) })
+		spinning.Add(1)
 		n := spin(&done)
+		spinning.Add(-1)
 		fmt.Fprintf(w, "spun %d ms (%x), SIGURG seen %d times\n", time.Since(start).Milliseconds(), n&1, sigurgs.Load())
 	})
 	mux.HandleFunc("/ticks", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "ticks %d\n", ticks.Load())
+		fmt.Fprintf(w, "ticks %d, spinning %d\n", ticks.Load(), spinning.Load())
 	})
 	mux.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("code"))
