@@ -3,16 +3,15 @@
 //
 //	go_http PORT
 //
-// GET /            a fixed body
-// POST /echo       the request body back
-// GET /spin?ms=N   busy-loops in the handler's goroutine until a timer set N ms ahead fires; the
-//                  loop makes no calls, and with one P that timer runs only once the loop is
-//                  preempted asynchronously (SIGURG sent with tgkill), so the answer itself
-//                  shows preemption works, and a request served meanwhile shows it is prompt;
-//                  it says how many SIGURGs the program has seen (os/signal) so far
-// GET /ticks       what a background goroutine's time.Ticker counted so far, and how many
-//                  /spin loops are running meanwhile (with one P: preempted ones)
-// GET /exit?code=N answers, then exits with status N
+// GET / is a fixed body; POST /echo gives the request body back; GET /exit?code=N answers,
+// then exits with status N.
+//
+// GET /spin?ms=N busy-loops in the handler's goroutine until a timer set N ms ahead fires. The
+// loop makes no calls, and with one P that timer runs only once the loop is preempted
+// asynchronously (SIGURG sent with tgkill), so the answer itself shows preemption works; it
+// says how many SIGURGs the program has seen (os/signal) so far. GET /ticks, answered
+// meanwhile, shows preemption is prompt: it gives what a background goroutine's time.Ticker
+// counted so far and how many /spin loops are running (with one P: preempted ones).
 package main
 
 import (
