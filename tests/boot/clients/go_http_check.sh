@@ -8,6 +8,7 @@
 #   preempts the loop asynchronously (SIGURG through tgkill), and GET /ticks must be answered
 #   while the loop runs (it says so: "spinning 1"); the ticker goroutine has counted, and the
 #   program has seen SIGURG;
+# - GET /gc: 8 MiB filled, checked and given back to the kernel four times;
 # - GET /exit?code=7 answers "bye".
 #   go_http_check.sh HOST PORT
 set -euo pipefail
@@ -48,6 +49,10 @@ wait "$spin_pid"
 spin_pid=""
 echo "GET /spin: $(cat "$tmp/spin")"
 grep -qE '^spun [0-9]{4,} ms \([01]\), SIGURG seen [1-9][0-9]* times$' "$tmp/spin"
+
+curl -sf --max-time 60 -o "$tmp/gc" "$base/gc"
+echo "GET /gc: $(cat "$tmp/gc")"
+grep -qE '^gc ok: [0-9]+ collections, [0-9]+ MiB released to the OS$' "$tmp/gc"
 
 curl -sf --max-time 10 -o "$tmp/bye" "$base/exit?code=7"
 echo "GET /exit?code=7: $(cat "$tmp/bye")"

@@ -4,7 +4,9 @@
 //	go_http PORT
 //
 // GET / is a fixed body; POST /echo gives the request body back; GET /exit?code=N answers,
-// then exits with status N.
+// then exits with status N. GET /gc fills and drops 8 MiB four times, each time giving the
+// free heap back to the kernel (debug.FreeOSMemory: madvise MADV_DONTNEED) and checking the
+// next round's memory reads as Go's allocator promises.
 //
 // GET /spin?ms=N busy-loops in the handler's goroutine until a timer set N ms ahead fires. The
 // loop makes no calls, and with one P that timer runs only once the loop is preempted
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -101,6 +104,34 @@ func main() {
 		n := spin(&done)
 		spinning.Add(-1)
 		fmt.Fprintf(w, "spun %d ms (%x), SIGURG seen %d times\n", time.Since(start).Milliseconds(), n&1, sigurgs.Load())
+	})
+	mux.HandleFunc("/gc", func(w http.ResponseWriter, r *http.Request) {
+		for round := 1; round <= 4; round++ {
+			chunks := make([][]byte, 8)
+			for i := range chunks {
+				chunks[i] = make([]byte, 1<<20)
+				for j := range chunks[i] {
+					if chunks[i][j] != 0 {
+						http.Error(w, fmt.Sprintf("round %d: new memory is not zero", round), 500)
+						return
+					}
+					chunks[i][j] = byte(i + j + round)
+				}
+			}
+			for i := range chunks {
+				for j := range chunks[i] {
+					if chunks[i][j] != byte(i+j+round) {
+						http.Error(w, fmt.Sprintf("round %d: memory changed under the program", round), 500)
+						return
+					}
+				}
+			}
+			chunks = nil
+			debug.FreeOSMemory()
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(w, "gc ok: %d collections, %d MiB released to the OS\n", m.NumGC, m.HeapReleased>>20)
 	})
 	mux.HandleFunc("/ticks", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "ticks %d, spinning %d\n", ticks.Load(), spinning.Load())
