@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "mm/page_table.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
 
@@ -34,7 +35,7 @@ int64_t sys_mmap(const Args& a) {
         // tries 127 other hints before it takes any address).
         addr = user::place(addr, len);
         if (!addr) return -ENOMEM;
-    } else if ((flags & MAP_FIXED_NOREPLACE) && !user::unmapped(addr, len)) {
+    } else if ((flags & MAP_FIXED_NOREPLACE) && addr + len > addr && !user::unmapped(addr, len)) {
         return -EEXIST;
     }
     int r = user::map_anonymous(addr, len, prot);
@@ -42,7 +43,8 @@ int64_t sys_mmap(const Args& a) {
 }
 
 int64_t sys_munmap(const Args& a) {
-    if (a.a0 % kPage || a.a1 == 0) return -EINVAL;
+    // Linux's checks (__do_munmap): a range past user space is EINVAL, not a long walk.
+    if (a.a0 % kPage || a.a1 == 0 || a.a0 > mm::kUserTop || a.a1 > mm::kUserTop - a.a0) return -EINVAL;
     user::unmap(a.a0, a.a1);
     return 0;
 }

@@ -70,6 +70,11 @@ int main(void) {
     CHECK(madvise(a + 8 * PAGE, 8 * PAGE, MADV_NORMAL) == 0);
     CHECK(munmap(a + 10 * PAGE, 2 * PAGE) == 0);
     CHECK(madvise(a + 8 * PAGE, 8 * PAGE, MADV_WILLNEED) == -1 && errno == ENOMEM);
+    // A terabyte of mostly nothing: done where mapped (c), ENOMEM, and at once.
+    c[0] = 7;
+    CHECK(madvise(a + 16 * PAGE, 1ul << 40, MADV_DONTNEED) == -1 && errno == ENOMEM);
+    CHECK(c[0] == 0);
+    CHECK(munmap(a, 1ul << 50) == -1 && errno == EINVAL);
     // Argument errors, in Linux's order: the advice, then the start's alignment.
     CHECK(madvise(a, PAGE, 12345) == -1 && errno == EINVAL);
     CHECK(madvise(a + 1, PAGE, MADV_DONTNEED) == -1 && errno == EINVAL);
