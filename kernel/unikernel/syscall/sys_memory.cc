@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "mm/page_table.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
 
@@ -21,26 +22,29 @@ int64_t sys_brk(const Args& a) { return int64_t(user::brk(a.a0)); }
 int64_t sys_mmap(const Args& a) {
     uint64_t addr = a.a0, len = a.a1, flags = a.a3;
     int prot = int(a.a2);
-    if (len == 0 || addr % kPage || (prot & ~kProtMask)) return -EINVAL;
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    // Only a fixed address must be page-aligned; a hint is rounded, as Linux does.
+    if (len == 0 || (fixed && addr % kPage) || (prot & ~kProtMask)) return -EINVAL;
     if (!(flags & MAP_ANONYMOUS)) return -ENODEV;
     if ((flags & MAP_TYPE) != MAP_PRIVATE && (flags & MAP_TYPE) != MAP_SHARED) return -EINVAL;
     // One process: a shared anonymous mapping behaves as a private one.
     len = user::page_up(len);
-    if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
-        addr = user::find_free(len);
+    if (!len) return -ENOMEM;  // rounding overflowed, as Linux says
+    if (!fixed) {
+        // The hint is taken when that range is free (Go reserves its heap at 0xc000000000 and
+        // tries 127 other hints before it takes any address).
+        addr = user::place(addr, len);
         if (!addr) return -ENOMEM;
-    } else if (flags & MAP_FIXED_NOREPLACE) {
-        uint64_t s, e;
-        int p;
-        for (uint64_t va = addr; va < addr + len; va += kPage)
-            if (user::area_at(va, s, e, p)) return -EEXIST;
+    } else if ((flags & MAP_FIXED_NOREPLACE) && addr + len > addr && !user::unmapped(addr, len)) {
+        return -EEXIST;
     }
     int r = user::map_anonymous(addr, len, prot);
     return r < 0 ? r : int64_t(addr);
 }
 
 int64_t sys_munmap(const Args& a) {
-    if (a.a0 % kPage || a.a1 == 0) return -EINVAL;
+    // Linux's checks (__do_munmap): a range past user space is EINVAL, not a long walk.
+    if (a.a0 % kPage || a.a1 == 0 || a.a0 > mm::kUserTop || a.a1 > mm::kUserTop - a.a0) return -EINVAL;
     user::unmap(a.a0, a.a1);
     return 0;
 }
@@ -74,19 +78,53 @@ int64_t sys_mremap(const Args& a) {
     return int64_t(to);
 }
 
-// Advice only: MADV_DONTNEED would have to zero the pages; glibc's free uses it on thread
-// stacks and arenas and never reads the old contents back, but be exact anyway.
+// madvise(2) as Linux 6.1's mm/madvise.c checks it: the advice first, then the range; advice
+// for a range with holes is applied to what is mapped and fails with ENOMEM.
 int64_t sys_madvise(const Args& a) {
-    if (a.a0 % kPage) return -EINVAL;
-    if (a.a2 == MADV_DONTNEED) {
-        uint64_t start, end;
-        int prot;
-        if (!user::area_at(a.a0, start, end, prot)) return -ENOMEM;
-        uint64_t len = user::page_up(a.a1);
-        user::unmap(a.a0, len);
-        user::map_anonymous(a.a0, len, prot);
+    uint64_t start = a.a0, len_in = a.a1;
+    int advice = int(a.a2);
+    switch (advice) {
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_COLD:
+    case MADV_PAGEOUT:
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+    case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED:
+    case MADV_FREE:
+    case MADV_POPULATE_READ:
+    case MADV_POPULATE_WRITE: break;
+    // Answered as a Linux built without the feature answers: no transparent huge pages (so
+    // /sys/kernel/mm/transparent_hugepage/ is absent too, and Go never asks), no KSM, no
+    // memory-failure injection. MADV_REMOVE needs a shared mapping with a file behind it, and
+    // anonymous shared mappings are private ones here.
+    default: return -EINVAL;
     }
-    return 0;
+    if (start % kPage) return -EINVAL;
+    uint64_t len = user::page_up(len_in);
+    if (len_in && !len) return -EINVAL;
+    if (start + len < start) return -EINVAL;
+    if (!len) return 0;
+    switch (advice) {
+    // No reclaim to wait for: MADV_FREE's pages go at once, and read as zeros as they may on
+    // Linux once reclaimed. The area stays; only the frames go.
+    case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED:
+    case MADV_FREE: return user::discard(start, len);
+    case MADV_POPULATE_READ:
+    case MADV_POPULATE_WRITE: return user::populate(start, len, advice == MADV_POPULATE_WRITE);
+    default:
+        // Hints about paging, forking and core dumps: no swap, no fork and no dumps here, so
+        // there is nothing they would change; Linux's answer for a range with holes stays.
+        return user::accessible(start, len, 0) ? 0 : -ENOMEM;
+    }
 }
 
 }  // namespace pollux::sys

@@ -110,9 +110,15 @@ int64_t sys_sched_yield(const Args&) {
     return 0;
 }
 
+// One CPU: an 8-byte mask (a long, Linux's unit) with bit 0, and its size as the result.
 int64_t sys_sched_getaffinity(const Args& a) {
-    if (a.a1 < 8) return -EINVAL;
-    return put(a.a2, uint64_t{1}) ? 8 : -EFAULT;  // one CPU
+    if (a.a1 < 8 || a.a1 % 8) return -EINVAL;
+    int32_t pid = int32_t(a.a0);
+    if (pid != 0 && pid != kPid) {
+        sched::IrqGuard guard;  // the thread list changes under interrupts
+        if (pid < 0 || !signal::detail::find_thread(pid)) return -ESRCH;
+    }
+    return put(a.a2, uint64_t{1}) ? 8 : -EFAULT;
 }
 
 int64_t sys_futex(const Args& a) {

@@ -30,6 +30,7 @@ constexpr size_t kMaxKernelFrames = 4;
 uint64_t kernel_frames[kMaxKernelFrames];
 
 constexpr uint64_t kAddressMask = 0x000ffffffffff000;
+constexpr uint64_t kMmapMinAddr = 65536;  // Linux's default vm.mmap_min_addr
 // The PF error code's bits (SDM Vol. 3A 4.7).
 constexpr uint64_t kPfPresent = 1, kPfWrite = 2, kPfFetch = 16;
 
@@ -80,17 +81,27 @@ void release_frame(uint64_t phys) {
     if (!is_kernel_frame(phys)) mm::frames().free(phys);
 }
 
+// Where a walk from va goes next when user_pte(va) found no table: past the 2 MiB one page
+// table covers, so that a large reservation never touched (Go's PROT_NONE arenas) costs one
+// lookup per 2 MiB instead of 512.
+uint64_t next_page(uint64_t va, const uint64_t* pte) {
+    constexpr uint64_t kTableSpan = 512 * mm::kPageSize;
+    return pte ? va + mm::kPageSize : (va | (kTableSpan - 1)) + 1;
+}
+
 bool maps_kernel_frame(uint64_t start, uint64_t end) {
-    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+    for (uint64_t va = start; va < end;) {
         uint64_t* pte = mm::user_pte(va, false);
         if (pte && (*pte & mm::kPtePresent) && is_kernel_frame(*pte & kAddressMask)) return true;
+        va = next_page(va, pte);
     }
     return false;
 }
 
 void unmap_pages(uint64_t start, uint64_t end) {
-    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+    for (uint64_t va = start, next; va < end; va = next) {
         uint64_t* pte = mm::user_pte(va, false);
+        next = next_page(va, pte);
         if (!pte || !(*pte & mm::kPtePresent)) continue;
         release_frame(*pte & kAddressMask);
         *pte = 0;
@@ -108,6 +119,14 @@ void carve(uint64_t start, uint64_t end) {
         if (old.start < start) add(old.start, start, old.prot);
         if (old.end > end) add(end, old.end, old.prot);
     }
+}
+
+// The lowest start of the areas overlapping [start, end), or 0 if none does.
+uint64_t lowest_overlap(uint64_t start, uint64_t end) {
+    uint64_t lowest = 0;
+    for (Area& a : areas)
+        if (a.end && a.start < end && a.end > start && (!lowest || a.start < lowest)) lowest = a.start;
+    return lowest;
 }
 
 bool backed_page(uint64_t va, uint64_t flags) {
@@ -193,9 +212,56 @@ int protect(uint64_t start, uint64_t len, int prot) {
 uint64_t find_free(uint64_t len) {
     sched::IrqGuard guard;
     len = page_up(len);
-    if (len > mmap_next - brk_current) return 0;
-    mmap_next -= len;
+    uint64_t top = mmap_next;
+    for (;;) {
+        if (top < brk_current || len > top - brk_current) return 0;
+        uint64_t below = lowest_overlap(top - len, top);
+        if (!below) break;
+        top = below;  // an area placed at a hint or MAP_FIXED: go on under it
+    }
+    mmap_next = top - len;
     return mmap_next;
+}
+
+uint64_t place(uint64_t hint, uint64_t len) {
+    hint = page_down(hint);
+    len = page_up(len);
+    if (hint >= kMmapMinAddr && hint < mm::kUserTop && len && len <= mm::kUserTop - hint && unmapped(hint, len))
+        return hint;
+    return find_free(len);
+}
+
+bool unmapped(uint64_t start, uint64_t len) {
+    sched::IrqGuard guard;
+    uint64_t end = start + len;
+    return end >= start && !lowest_overlap(start, end);
+}
+
+int discard(uint64_t start, uint64_t len) {
+    uint64_t end = start + page_up(len);
+    sched::IrqGuard guard;
+    // Area by area, never page by page over the whole range: madvise(p, 1 << 46) is legal.
+    for (Area& a : areas)
+        if (a.end && a.start < end && a.end > start &&
+            maps_kernel_frame(a.start > start ? a.start : start, a.end < end ? a.end : end))
+            return -EINVAL;
+    for (Area& a : areas)
+        if (a.end && a.start < end && a.end > start)
+            unmap_pages(a.start > start ? a.start : start, a.end < end ? a.end : end);
+    return accessible(start, end - start, 0) ? 0 : -ENOMEM;
+}
+
+int populate(uint64_t start, uint64_t len, bool write) {
+    uint64_t end = start + page_up(len);
+    sched::IrqGuard guard;
+    if (maps_kernel_frame(start, end)) return -EINVAL;
+    for (uint64_t va = start; va < end; va += mm::kPageSize) {
+        Area* a = find(va);
+        if (!a) return -ENOMEM;
+        if (!a->prot || (write && !(a->prot & kProtWrite))) return -EINVAL;
+        if (!backed_page(va, pte_flags(a->prot))) return -ENOMEM;
+    }
+    return 0;
 }
 
 bool accessible(uint64_t start, uint64_t len, int prot) {
@@ -250,7 +316,9 @@ uint64_t brk(uint64_t requested) {
     if (requested < brk_start) return brk_current;
     uint64_t old_top = page_up(brk_current), new_top = page_up(requested);
     if (new_top > old_top) {
-        if (new_top > mmap_next || map_anonymous(old_top, new_top - old_top, kProtRead | kProtWrite) < 0)
+        // Linux's brk stops short of any mapping in the way (one placed at a hint, say).
+        if (new_top > mmap_next || !unmapped(old_top, new_top - old_top) ||
+            map_anonymous(old_top, new_top - old_top, kProtRead | kProtWrite) < 0)
             return brk_current;
     } else if (new_top < old_top) {
         unmap(new_top, old_top - new_top);

@@ -6,8 +6,10 @@
 // LOCKING: every function takes an IrqGuard (one CPU). Page faults arrive with interrupts off.
 // LAYOUT: the executable where it asks (static-pie at kPieBase), brk after it, mmap areas
 // handed out top-down from kMmapTop without reuse of freed ranges (enough for one app's
-// lifetime of thread stacks and malloc arenas; a free-range search is the next step), the
-// main stack under kStackTop, the vDSO and its data page between the two (user/vdso.h).
+// lifetime of thread stacks and malloc arenas; a free-range search is the next step) and
+// stepping over areas in the way, or at the app's hint when that range is free (Linux's rule:
+// Go's heap asks for 0xc000000000), the main stack under kStackTop, the vDSO and its data page
+// between the two (user/vdso.h).
 #pragma once
 
 #include <cstddef>
@@ -37,6 +39,20 @@ void unmap(uint64_t start, uint64_t len);
 int protect(uint64_t start, uint64_t len, int prot);
 // A free range of len bytes for mmap without a fixed address, or 0.
 uint64_t find_free(uint64_t len);
+// mmap's placement without MAP_FIXED: hint (page-aligned down) when [hint, hint + len) is
+// free, at or above mmap_min_addr and below kUserTop, as Linux takes a hint; else find_free.
+uint64_t place(uint64_t hint, uint64_t len);
+// True when no area overlaps [start, start + len).
+bool unmapped(uint64_t start, uint64_t len);
+// madvise(MADV_DONTNEED/MADV_FREE): the backed pages of the range go back to the allocator
+// and read as zeros when touched again; the areas stay. -EINVAL where a kernel frame is mapped
+// (the vDSO's clock page: Linux's VM_PFNMAP), else -ENOMEM when part of the range is not
+// mapped (the rest is still done, as Linux does).
+int discard(uint64_t start, uint64_t len);
+// madvise(MADV_POPULATE_READ/WRITE): backs every page of the range now. -ENOMEM where not
+// mapped or out of frames, -EINVAL for an area without the access's permission (PROT_NONE, a
+// write to a read-only area) or a kernel frame (Linux: VM_PFNMAP).
+int populate(uint64_t start, uint64_t len, bool write);
 // True when [start, start + len) is entirely mapped with at least prot.
 bool accessible(uint64_t start, uint64_t len, int prot);
 // The area that contains addr: its start, end and protection; false if none.

@@ -1,0 +1,108 @@
+// The memory calls a language runtime leans on (Go's: mmap hints, madvise to give pages back,
+// sched_getaffinity for the CPU count), checked for what Linux does. The same static binary
+// runs on Linux (boot.linux.memory-glibc) and in the unikernel (boot.app.memory-glibc); only
+// checks whose answer is Linux's on every configuration are here (THP advice is not: it is
+// EINVAL only on a kernel without transparent huge pages, as the unikernel is).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int failures, checks;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        ++checks;                                                                    \
+        if (!(cond)) {                                                               \
+            printf("FAIL line %d: %s (errno %d %s)\n", __LINE__, #cond, errno, strerror(errno)); \
+            ++failures;                                                              \
+        }                                                                            \
+    } while (0)
+
+#define PAGE 4096ul
+
+static int all_bytes(const unsigned char* p, size_t n, unsigned char v) {
+    for (size_t i = 0; i < n; ++i)
+        if (p[i] != v) return 0;
+    return 1;
+}
+
+int main(void) {
+    // A free hint is where the mapping goes (Go reserves its heap at 0xc000000000 so).
+    uintptr_t hint = 0x3a0000000000ul;
+    unsigned char* a = mmap((void*)hint, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(a == (void*)hint);
+    memset(a, 0x5a, 16 * PAGE);
+    // A hint that is taken: somewhere else, and what is there is left alone.
+    unsigned char* b = mmap((void*)(hint + 4 * PAGE), 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(b != MAP_FAILED && b != a + 4 * PAGE);
+    CHECK(all_bytes(a, 16 * PAGE, 0x5a));
+    // An unaligned hint is rounded down to its page; with MAP_FIXED it is an error.
+    unsigned char* c = mmap((void*)(hint + 32 * PAGE + 123), PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(c == (void*)(hint + 32 * PAGE));
+    CHECK(mmap((void*)(hint + 40 * PAGE + 1), PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED &&
+          errno == EINVAL);
+    CHECK(mmap((void*)(hint + 8 * PAGE), PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED &&
+          errno == EEXIST);
+
+    // MADV_DONTNEED: the pages read as zeros after, the mapping stays.
+    CHECK(madvise(a, 4 * PAGE, MADV_DONTNEED) == 0);
+    CHECK(all_bytes(a, 4 * PAGE, 0) && all_bytes(a + 4 * PAGE, 12 * PAGE, 0x5a));
+    a[0] = 1;
+    CHECK(a[0] == 1);
+    // MADV_FREE: the old contents or zeros (once reclaimed), and writable again.
+    CHECK(madvise(a + 4 * PAGE, 4 * PAGE, MADV_FREE) == 0);
+    CHECK(all_bytes(a + 4 * PAGE, 4 * PAGE, 0x5a) || all_bytes(a + 4 * PAGE, 4 * PAGE, 0));
+    a[4 * PAGE] = 2;
+    CHECK(a[4 * PAGE] == 2);
+    // A range with a hole: what is mapped is done, ENOMEM, and the hole stays a hole.
+    CHECK(munmap(a + 10 * PAGE, 2 * PAGE) == 0);
+    errno = 0;
+    CHECK(madvise(a + 8 * PAGE, 8 * PAGE, MADV_DONTNEED) == -1 && errno == ENOMEM);
+    CHECK(all_bytes(a + 8 * PAGE, 2 * PAGE, 0) && all_bytes(a + 12 * PAGE, 4 * PAGE, 0));
+    CHECK(mmap(a + 10 * PAGE, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == a + 10 * PAGE);
+    errno = 0;
+    CHECK(madvise(a + 8 * PAGE, 8 * PAGE, MADV_NORMAL) == 0);
+    CHECK(munmap(a + 10 * PAGE, 2 * PAGE) == 0);
+    CHECK(madvise(a + 8 * PAGE, 8 * PAGE, MADV_WILLNEED) == -1 && errno == ENOMEM);
+    // A terabyte of mostly nothing: done where mapped (c), ENOMEM, and at once.
+    c[0] = 7;
+    CHECK(madvise(a + 16 * PAGE, 1ul << 40, MADV_DONTNEED) == -1 && errno == ENOMEM);
+    CHECK(c[0] == 0);
+    CHECK(munmap(a, 1ul << 50) == -1 && errno == EINVAL);
+    // Argument errors, in Linux's order: the advice, then the start's alignment.
+    CHECK(madvise(a, PAGE, 12345) == -1 && errno == EINVAL);
+    CHECK(madvise(a + 1, PAGE, MADV_DONTNEED) == -1 && errno == EINVAL);
+    CHECK(madvise(a + 1, PAGE, 12345) == -1 && errno == EINVAL);
+    CHECK(madvise(a, 0, MADV_DONTNEED) == 0);
+    CHECK(madvise(a, (size_t)-1, MADV_DONTNEED) == -1 && errno == EINVAL);
+    // Prefaulting (Linux 5.14): EINVAL for a range without the access's permission; contents kept.
+    unsigned char* r = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(madvise(r, 2 * PAGE, MADV_POPULATE_READ) == 0 && all_bytes(r, 2 * PAGE, 0));
+    CHECK(madvise(r, 2 * PAGE, MADV_POPULATE_WRITE) == -1 && errno == EINVAL);
+    CHECK(mprotect(r, 2 * PAGE, PROT_NONE) == 0);
+    CHECK(madvise(r, 2 * PAGE, MADV_POPULATE_READ) == -1 && errno == EINVAL);
+    CHECK(madvise(a, 4 * PAGE, MADV_POPULATE_WRITE) == 0 && a[0] == 1 && a[1] == 0);
+
+    // sched_getaffinity: the mask's size back, in longs; EINVAL for a length that is not;
+    // ESRCH for no such thread.
+    cpu_set_t set;
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof set, &set);
+    CHECK(n >= 8 && n % 8 == 0 && CPU_COUNT(&set) >= 1);
+    CHECK(syscall(SYS_sched_getaffinity, 0, 12, &set) == -1 && errno == EINVAL);
+    CHECK(syscall(SYS_sched_getaffinity, 0x3fffffff, sizeof set, &set) == -1 && errno == ESRCH);
+    CHECK(syscall(SYS_sched_getaffinity, syscall(SYS_gettid), sizeof set, &set) == n);
+    CHECK(syscall(SYS_sched_getaffinity, 0, sizeof set, (void*)8) == -1 && errno == EFAULT);
+
+    if (failures) {
+        printf("memory: %d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    printf("memory: all %d checks passed\n", checks);
+    return 0;
+}
