@@ -541,24 +541,32 @@ TEST_F(KeepaliveTest, DeadPeerTimesOut) {
 // list it keeps newest first, which tcp_index_check verifies.
 class TimeWaitTest : public RtoTest {
 protected:
-    // The client closes first and so holds TIME-WAIT: when it started and ended, in virtual ms.
-    // lose_ack: the client's ACK of the server's FIN is lost.
-    // half_open_ms: how long the server keeps its end open after the client's FIN.
-    void close_and_time(bool lose_ack, uint64_t* entered, uint64_t* left, int half_open_ms = 100) {
+    // Records the client's 4-tuple, for client_state() once its descriptor is closed.
+    void remember_client_tuple() {
         sockaddr_in local{}, peer{};
         unsigned len = sizeof(local);
         ASSERT_EQ(pollux::sys_getsockname(client_, &local, &len), 0);
         len = sizeof(peer);
         ASSERT_EQ(pollux::sys_getpeername(client_, &peer, &len), 0);
-        ip_addr_t lip, rip;
-        ip_addr_set_ip4_u32(&lip, local.sin_addr.s_addr);
-        ip_addr_set_ip4_u32(&rip, peer.sin_addr.s_addr);
-        uint16_t lport = ntohs(local.sin_port), rport = ntohs(peer.sin_port);
-        auto in_time_wait = [&] {
-            pollux::net::StackGuard guard;
-            tcp_pcb* p = tcp_index_find(&lip, lport, &rip, rport);
-            return p != nullptr && p->state == TIME_WAIT;
-        };
+        ip_addr_set_ip4_u32(&lip_, local.sin_addr.s_addr);
+        ip_addr_set_ip4_u32(&rip_, peer.sin_addr.s_addr);
+        lport_ = ntohs(local.sin_port);
+        rport_ = ntohs(peer.sin_port);
+    }
+
+    // The state of the client's connection, CLOSED once lwIP has freed it.
+    tcp_state client_state() const {
+        pollux::net::StackGuard guard;
+        tcp_pcb* p = tcp_index_find(&lip_, lport_, &rip_, rport_);
+        return p != nullptr ? p->state : CLOSED;
+    }
+
+    // The client closes first and so holds TIME-WAIT: when it started and ended, in virtual ms.
+    // lose_ack: the client's ACK of the server's FIN is lost.
+    // half_open_ms: how long the server keeps its end open after the client's FIN.
+    void close_and_time(bool lose_ack, uint64_t* entered, uint64_t* left, int half_open_ms = 100) {
+        ASSERT_NO_FATAL_FAILURE(remember_client_tuple());
+        auto in_time_wait = [this] { return client_state() == TIME_WAIT; };
         ASSERT_EQ(pollux::sys_close(client_), 0);
         client_ = -1;
         for (int ms = 0; ms < half_open_ms; ++ms) step(*link_);  // the client's FIN, acknowledged
@@ -577,6 +585,9 @@ protected:
         const char* bad = pollux::net::tcp_index_check();
         EXPECT_EQ(bad, nullptr) << bad;
     }
+
+    ip_addr_t lip_{}, rip_{};
+    uint16_t lport_ = 0, rport_ = 0;
 };
 
 TEST_F(TimeWaitTest, LastsSixtySeconds) {
@@ -611,19 +622,8 @@ TEST_F(TimeWaitTest, RetransmittedFinRestartsIt) {
 // FIN-WAIT-2 for the server's FIN for 60 s, Linux's tcp_fin_timeout, then is dropped.
 TEST_F(TimeWaitTest, OrphanedFinWait2LastsSixtySeconds) {
     ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
-    sockaddr_in local{}, peer{};
-    unsigned len = sizeof(local);
-    ASSERT_EQ(pollux::sys_getsockname(client_, &local, &len), 0);
-    len = sizeof(peer);
-    ASSERT_EQ(pollux::sys_getpeername(client_, &peer, &len), 0);
-    ip_addr_t lip, rip;
-    ip_addr_set_ip4_u32(&lip, local.sin_addr.s_addr);
-    ip_addr_set_ip4_u32(&rip, peer.sin_addr.s_addr);
-    auto state = [&] {
-        pollux::net::StackGuard guard;
-        tcp_pcb* p = tcp_index_find(&lip, ntohs(local.sin_port), &rip, ntohs(peer.sin_port));
-        return p != nullptr ? p->state : CLOSED;
-    };
+    ASSERT_NO_FATAL_FAILURE(remember_client_tuple());
+    auto state = [this] { return client_state(); };
     uint64_t closed = now_ms();
     ASSERT_EQ(pollux::sys_close(client_), 0);
     client_ = -1;
