@@ -11,8 +11,11 @@
 // (UIO_MAXIOV = 1024).
 #include "harness.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 
 #include <vector>
@@ -299,4 +302,22 @@ SCENARIO(dup_of_epoll_fd_shares_interest_list)
     CHECK_EQ(out[0].data.u64, 1u);
     CHECK_EQ(epoll_ctl(ep2, EPOLL_CTL_DEL, efd, nullptr), 0);
     CHECK_EQ(epoll_wait(ep, out, 1, 0), 0);
+}
+
+// fstat of /dev's memory devices names the device (drivers/char/mem.c's major 1), whatever
+// else is a character device (the console).
+SCENARIO(fstat_of_dev_null_and_zero_names_them)
+{
+    struct {
+        const char* path;
+        unsigned minor;
+    } const devices[] = {{"/dev/null", 3}, {"/dev/zero", 5}};
+    for (const auto& d : devices) {
+        ufd fd(CHECK_OK(open(d.path, O_RDONLY | O_CLOEXEC)));
+        struct stat st {};
+        CHECK_OK(fstat(fd, &st));
+        CHECK(S_ISCHR(st.st_mode));
+        CHECK_EQ(major(st.st_rdev), 1u);
+        CHECK_EQ(minor(st.st_rdev), d.minor);
+    }
 }

@@ -39,8 +39,8 @@ inline void poll_wait(File& file, WaitQueueHead& wq, PollTable* pt) {
     if (pt != nullptr && pt->qproc != nullptr) pt->qproc(file, wq, *pt);
 }
 
-// regular and directory: the unikernel's read-only tree (kernel/unikernel/fs/).
-enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet, regular, directory };
+// regular, directory and device: the unikernel's file tree (kernel/unikernel/fs/).
+enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet, regular, directory, device };
 
 // Linux's f_mode bits that matter to us.
 inline constexpr uint8_t FMODE_READ = 1;

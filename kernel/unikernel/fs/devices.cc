@@ -21,7 +21,7 @@ constexpr uint32_t kDevDev = 5;  // st_dev of /dev's nodes: devtmpfs is a file s
 // write is taken whole, and a seek leaves the position at 0.
 class DeviceFile final : public NodeFile {
 public:
-    DeviceFile(RamFs& fs, Node* node, uint8_t mode, int flags) : NodeFile(FileKind::other, mode, flags, fs, node) {}
+    DeviceFile(RamFs& fs, Node* node, uint8_t mode, int flags) : NodeFile(FileKind::device, mode, flags, fs, node) {}
     bool can_read() const override { return true; }
     bool can_write() const override { return true; }
     kstd::Result<size_t> read(IoIter& to, bool) override {
@@ -81,6 +81,10 @@ kstd::Result<File*> open_device(RamFs& fs, Node* node, uint8_t mode, int flags) 
     if (f == nullptr) return kstd::err(ENOMEM);
     fs.pin(node);
     return f;
+}
+
+Node* device_node_of(File& file) {
+    return file.kind() == FileKind::device ? static_cast<NodeFile&>(file).node() : nullptr;
 }
 
 }  // namespace pollux::fs

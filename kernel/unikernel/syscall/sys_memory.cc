@@ -1,10 +1,16 @@
-// Anonymous memory: brk, mmap and friends over user/address_space. File mappings need files,
-// which this kernel does not have yet: mmap of an fd fails with ENODEV.
+// Memory: brk, mmap and friends over user/address_space. A file mapping is a copy of the
+// file's bytes in anonymous pages (map_file below): private mappings are exactly that on
+// Linux until written; shared ones only while neither side writes, so a writable shared
+// mapping is refused.
 #include <linux/errno.h>
 #include <linux/mman.h>
 
 #include <cstring>
+#include <new>
 
+#include "eventpoll/fd_table.h"
+#include "fs/devices.h"
+#include "fs/node_file.h"
 #include "mm/page_table.h"
 #include "syscall/syscall.h"
 #include "user/address_space.h"
@@ -14,6 +20,68 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr int kProtMask = PROT_READ | PROT_WRITE | PROT_EXEC;
+constexpr uint32_t kDevZero = (1u << 8) | 5;  // /dev/zero's (major << 8) | minor
+
+// What an fd maps as: the regular file to copy from, or anonymous memory (/dev/zero, as
+// mmap_zero() makes it). do_mmap()'s checks in its order: EACCES for a writable shared mapping
+// of a file not open for writing, or without read access; then ENODEV for what has no mmap
+// (pipes, sockets, directories, /proc's generated files).
+struct FileSource {
+    int error = 0;
+    FileRef file;            // the file itself: its inode is read under its own lock
+    fs::Inode* inode = nullptr;  // null: anonymous
+};
+
+// After the descriptor and the length have been checked (EBADF, then ENOMEM and EOVERFLOW).
+void check_source(FileSource& src, int prot, uint64_t flags) {
+    bool shared = (flags & MAP_TYPE) == MAP_SHARED;
+    if ((shared && (prot & PROT_WRITE) && (src.file->mode() & FMODE_WRITE) == 0) ||
+        (src.file->mode() & FMODE_READ) == 0) {
+        src.error = -EACCES;
+        return;
+    }
+    fs::Node* node = fs::node_of(*src.file);
+    if (node == nullptr) node = fs::device_node_of(*src.file);
+    fs::Inode* inode = node != nullptr ? node->inode : nullptr;
+    bool zero = inode != nullptr && inode->is_chardev() && inode->rdev == kDevZero;
+    if (inode == nullptr || (!zero && (!inode->is_regular() || inode->is_generated()))) {
+        src.error = -ENODEV;
+        return;
+    }
+    // The one case a copy cannot keep: writes through the mapping reaching the file, and the
+    // file's writes reaching the mapping (tmpfs's page cache shares the pages).
+    if (!zero && shared && (prot & PROT_WRITE)) {
+        src.error = -ENODEV;
+        return;
+    }
+    if (!zero) src.inode = inode;
+}
+
+// Fills [addr, addr + len) with the file's bytes from offset on (zeros past its end: Linux
+// gives SIGBUS for pages wholly past it, which programs do not rely on).
+int64_t copy_file(fs::Inode& inode, uint64_t addr, uint64_t len, uint64_t offset) {
+    constexpr size_t kChunk = 64 * 1024;
+    uint8_t* buf = new (std::nothrow) uint8_t[kChunk];
+    if (buf == nullptr) return -ENOMEM;
+    int64_t r = 0;
+    for (uint64_t done = 0; done < len;) {
+        IoVec seg{buf, len - done < kChunk ? size_t(len - done) : kChunk};
+        IoIter it(&seg, 1);
+        kstd::Result<size_t> got = inode.read(it, offset + done);
+        if (!got.ok()) {
+            r = -got.error().code;
+            break;
+        }
+        if (got.value() == 0) break;  // the rest stays zero-filled
+        if (!user::copy_in(addr + done, buf, got.value())) {
+            r = -ENOMEM;
+            break;
+        }
+        done += got.value();
+    }
+    delete[] buf;
+    return r;
+}
 
 }  // namespace
 
@@ -25,8 +93,19 @@ int64_t sys_mmap(const Args& a) {
     bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     // Only a fixed address must be page-aligned; a hint is rounded, as Linux does.
     if (len == 0 || (fixed && addr % kPage) || (prot & ~kProtMask)) return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS)) return -ENODEV;
     if ((flags & MAP_TYPE) != MAP_PRIVATE && (flags & MAP_TYPE) != MAP_SHARED) return -EINVAL;
+    uint64_t offset = a.a5;
+    FileSource src;
+    if (!(flags & MAP_ANONYMOUS)) {
+        if (offset % kPage) return -EINVAL;
+        src.file = FdTable::instance().get(int(a.a4));
+        if (!src.file || (src.file->flags() & abi::kO_PATH) != 0) return -EBADF;
+        uint64_t pages = user::page_up(len);
+        if (pages == 0) return -ENOMEM;
+        if (offset + pages < offset) return -EOVERFLOW;
+        check_source(src, prot, flags);
+        if (src.error) return src.error;
+    }
     // One process: a shared anonymous mapping behaves as a private one.
     len = user::page_up(len);
     if (!len) return -ENOMEM;  // rounding overflowed, as Linux says
@@ -39,7 +118,14 @@ int64_t sys_mmap(const Args& a) {
         return -EEXIST;
     }
     int r = user::map_anonymous(addr, len, prot);
-    return r < 0 ? r : int64_t(addr);
+    if (r < 0) return r;
+    if (src.inode != nullptr) {
+        if (int64_t e = copy_file(*src.inode, addr, len, offset); e < 0) {
+            user::unmap(addr, len);
+            return e;
+        }
+    }
+    return int64_t(addr);
 }
 
 int64_t sys_munmap(const Args& a) {
