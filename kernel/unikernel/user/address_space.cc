@@ -202,8 +202,8 @@ int protect(uint64_t start, uint64_t len, int prot) {
         if (!pte || !(*pte & mm::kPtePresent)) continue;
         if (prot & kProtRead || prot & kProtWrite || prot & kProtExec)
             *pte = (*pte & kAddressMask) | pte_flags(prot);
-        else  // PROT_NONE: the frame goes, a later touch faults (and finds no right to it)
-            release_frame(*pte & kAddressMask), *pte = 0;
+        else  // PROT_NONE keeps the page, as Linux keeps the contents, out of user mode's reach
+            *pte = (*pte & kAddressMask) | mm::kPtePresent | mm::nx_flag();
         cpu::invlpg(va);
     }
     return 0;

@@ -91,6 +91,21 @@ int main(void) {
 
     // sched_getaffinity: the mask's size back, in longs; EINVAL for a length that is not;
     // ESRCH for no such thread.
+    // mprotect never discards: what was written survives PROT_NONE and back.
+    unsigned char* q = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(q != MAP_FAILED);
+    if (q != MAP_FAILED) {
+        memset(q, 0x3c, 2 * PAGE);
+        CHECK(mprotect(q, 2 * PAGE, PROT_NONE) == 0);
+        CHECK(mprotect(q, PAGE, PROT_READ) == 0);
+        CHECK(all_bytes(q, PAGE, 0x3c));
+        CHECK(mprotect(q + PAGE, PAGE, PROT_READ | PROT_WRITE) == 0);
+        CHECK(all_bytes(q + PAGE, PAGE, 0x3c));
+        q[PAGE] = 1;
+        CHECK(q[PAGE] == 1);
+        CHECK(munmap(q, 2 * PAGE) == 0);
+    }
+
     cpu_set_t set;
     long n = syscall(SYS_sched_getaffinity, 0, sizeof set, &set);
     CHECK(n >= 8 && n % 8 == 0 && CPU_COUNT(&set) >= 1);
