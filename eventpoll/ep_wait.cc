@@ -250,7 +250,7 @@ kstd::Result<int> EventPoll::wait(abi::EpollEvent* events, int maxevents, int64_
             if (!eavail) wq_.add_exclusive(wait);
         }
         if (eavail) continue;
-        platform::WaitStatus status = parker.park(deadline);
+        platform::WaitStatus status = parker.park(deadline, /*poll_first=*/true);
         LockGuard guard(lock_);
         // Unlinked means a wake-up chose us: there are events to collect even if the
         // deadline passed at the same moment.

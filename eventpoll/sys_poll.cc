@@ -64,7 +64,7 @@ long do_poll(PollFd* fds, unsigned long nfds, int64_t timeout_ns) {
         waits.stop_registering();
         if (count == 0 && waits.failed()) return -ENOMEM;
         if (count > 0 || timeout_ns == 0) return count;
-        platform::WaitStatus status = waits.parker().park(deadline);
+        platform::WaitStatus status = waits.parker().park(deadline, /*poll_first=*/true);
         if (status == platform::WaitStatus::timed_out) return poll_pass(fds, nfds, waits);
         if (status == platform::WaitStatus::interrupted) {
             count = poll_pass(fds, nfds, waits);
@@ -151,7 +151,7 @@ long do_select(int nfds, unsigned long* in, unsigned long* out, unsigned long* e
             return count;
         }
         if (waits.failed()) return -ENOMEM;
-        platform::WaitStatus status = waits.parker().park(deadline);
+        platform::WaitStatus status = waits.parker().park(deadline, /*poll_first=*/true);
         if (status == platform::WaitStatus::timed_out) final_pass = true;
         if (status == platform::WaitStatus::interrupted) return -EINTR;
     }

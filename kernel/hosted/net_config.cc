@@ -9,6 +9,7 @@
 //                              SPEC is the wire's fault model ("loss=0.05,seed=7", see wire.h)
 //   POLLUX_IP=ADDR/PREFIX[,ADDR/PREFIX]   IPv4 and/or IPv6 addresses (tap; none: DHCP)
 //   POLLUX_GW=ADDR[,ADDR]      default gateways
+//   POLLUX_POLL_US=N           waits poll N microseconds before they sleep (platform_linux.cc)
 // Without POLLUX_NIC, AF_INET/AF_INET6 sockets have loopback only. The values are checked when
 // the library loads: anything unknown or malformed stops the program with a message saying which
 // value is wrong. The device comes up with the stack, at the first socket.
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "drivers/dpdk.h"
+#include "kernel/platform.h"
 #include "drivers/tap.h"
 #include "drivers/wire.h"
 #include "netstack/inet.h"
@@ -146,6 +148,7 @@ void bring_up() {
 
 __attribute__((constructor)) void net_config_init() {
     parse_env();
+    pollux::platform::park_spin_ns();  // POLLUX_POLL_US, checked now rather than at the first wait
     pollux::net::inet_register();
     pollux::net::stack_set_bringup(bring_up);
 }

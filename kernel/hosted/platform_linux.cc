@@ -105,6 +105,27 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 }
 
 void cpu_relax() { __builtin_ia32_pause(); }
+// POLLUX_POLL_US=N (0-1000; 0, the default, as Linux without busy polling): an application's
+// wait polls N microseconds before it sleeps. A round trip between two threads on two CPUs
+// takes a few microseconds when neither sleeps, and each sleep costs both sides a system call
+// and a context switch (tens of microseconds on a virtualised host); but every wait that does
+// sleep burns N microseconds first, so it is for latency-bound programs with CPUs to spare, as
+// Linux's net.core.busy_poll is.
+uint64_t park_spin_ns() {
+    static const uint64_t spin = [] {
+        const char* v = getenv("POLLUX_POLL_US");
+        if (v == nullptr || *v == '\0') return uint64_t{0};
+        char* end = nullptr;
+        errno = 0;
+        unsigned long us = strtoul(v, &end, 10);
+        if (errno != 0 || *end != '\0' || us > 1000 || *v == '-') {
+            fprintf(stderr, "pollux: expected POLLUX_POLL_US=0..1000 (microseconds), got \"%s\"\n", v);
+            _exit(2);
+        }
+        return sysconf(_SC_NPROCESSORS_ONLN) > 1 ? uint64_t{us} * 1000 : uint64_t{0};
+    }();
+    return spin;
+}
 void yield() { sched_yield(); }
 uintptr_t thread_self() { return static_cast<uintptr_t>(pthread_self()); }
 

@@ -28,7 +28,7 @@ int wait_event(WaitQueueHead& wq, Cond cond, uint64_t deadline_ns, bool exclusiv
     int result = 0;
     for (;;) {
         if (cond()) break;
-        platform::WaitStatus status = parker.park(deadline_ns);
+        platform::WaitStatus status = parker.park(deadline_ns, /*poll_first=*/true);
         if (status == platform::WaitStatus::timed_out) {
             result = cond() ? 0 : -ETIMEDOUT;
             break;

@@ -15,7 +15,22 @@ namespace pollux {
 class Parker {
 public:
     // Returns woken when a token was consumed; timed_out / interrupted otherwise.
-    platform::WaitStatus park(uint64_t deadline_ns) {
+    // poll_first: an application's wait (epoll_wait, poll, a blocking socket call) polls for
+    // the token for platform::park_spin_ns() before it sleeps; the core's own threads (net-rx)
+    // do not, since they would take the CPU from the threads that give them work.
+    platform::WaitStatus park(uint64_t deadline_ns, bool poll_first = false) {
+        if (uint64_t spin = poll_first ? platform::park_spin_ns() : 0;
+            spin != 0 && state_.load(std::memory_order_relaxed) != 1) {
+            uint64_t until = platform::monotonic_ns() + spin;
+            if (deadline_ns != 0 && deadline_ns < until) until = deadline_ns;
+            // Yielding, not just pausing: the thread that will wake this one may be waiting for
+            // this very CPU.
+            do {
+                for (int i = 0; i < 16 && state_.load(std::memory_order_relaxed) != 1; ++i) platform::cpu_relax();
+                if (state_.load(std::memory_order_relaxed) == 1) break;
+                platform::yield();
+            } while (state_.load(std::memory_order_relaxed) != 1 && platform::monotonic_ns() < until);
+        }
         for (;;) {
             uint32_t state = state_.load(std::memory_order_acquire);
             if (state == 1) {

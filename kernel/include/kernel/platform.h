@@ -28,6 +28,10 @@ WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t d
 void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();
+// How long park() polls for its token before it sleeps: a wake-up that comes within it costs
+// neither side a futex call nor a context switch. 0 where nothing else could run meanwhile
+// (the unikernel's one CPU, a single-CPU host).
+uint64_t park_spin_ns();
 
 // Fills buf with unpredictable bytes (hosted: getrandom(2)); for TCP ISN secrets and seeds.
 void entropy(void* buf, size_t len);

@@ -40,6 +40,8 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 }
 
 void cpu_relax() { cpu::pause(); }
+// One CPU: while this thread polls, no other could be producing what it waits for.
+uint64_t park_spin_ns() { return 0; }
 
 void entropy(void* buf, size_t len) { clock::entropy(buf, len); }
 
