@@ -5,9 +5,8 @@
 //
 // LOCKING: every function takes an IrqGuard (one CPU). Page faults arrive with interrupts off.
 // LAYOUT: the executable where it asks (static-pie at kPieBase), brk after it, mmap areas
-// handed out top-down from kMmapTop without reuse of freed ranges (enough for one app's
-// lifetime of thread stacks and malloc arenas; a free-range search is the next step) and
-// stepping over areas in the way, or at the app's hint when that range is free (Linux's rule:
+// handed out top-down from kMmapTop, the search starting below the last area placed or above
+// the last one unmapped (so freed ranges are reused) and stepping over areas in the way, or at the app's hint when that range is free (Linux's rule:
 // Go's heap asks for 0xc000000000), the main stack under kStackTop, the vDSO and its data page
 // between the two (user/vdso.h).
 #pragma once

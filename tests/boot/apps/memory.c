@@ -106,6 +106,26 @@ int main(void) {
         CHECK(munmap(q, 2 * PAGE) == 0);
     }
 
+    // A freed range is handed out again: mapping and unmapping a buffer over and over must not
+    // walk through the address space (each new range costs page tables).
+    void* first = mmap(NULL, 256 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(first != MAP_FAILED);
+    int same = 1;
+    for (int i = 0; i < 2000 && first != MAP_FAILED; ++i) {
+        CHECK(munmap(first, 256 * PAGE) == 0);
+        unsigned char* again = mmap(NULL, 256 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (again == MAP_FAILED) {
+            CHECK(again != MAP_FAILED);
+            first = MAP_FAILED;
+            break;
+        }
+        again[i % (256 * PAGE)] = 1;
+        same &= again == first;
+        first = again;
+    }
+    CHECK(same);
+    if (first != MAP_FAILED) CHECK(munmap(first, 256 * PAGE) == 0);
+
     cpu_set_t set;
     long n = syscall(SYS_sched_getaffinity, 0, sizeof set, &set);
     CHECK(n >= 8 && n % 8 == 0 && CPU_COUNT(&set) >= 1);
