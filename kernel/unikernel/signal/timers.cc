@@ -320,20 +320,39 @@ int64_t sys_timer_create(const Args& a) {
     bool has_event = a.a1 != 0;
     if (has_event && !get(a.a1, ev)) return -EFAULT;
     Clock clk;
-    switch (int32_t(a.a0)) {
-    case CLOCK_REALTIME: clk = Clock::realtime; break;
-    case CLOCK_MONOTONIC:
-    case CLOCK_BOOTTIME: clk = Clock::monotonic; break;  // no suspend: the same clock
-    case CLOCK_PROCESS_CPUTIME_ID: clk = Clock::process_cpu; break;
-    case CLOCK_THREAD_CPUTIME_ID: clk = Clock::thread_cpu; break;
-    // Clocks Linux has but cannot time (no timer_create of their k_clock); the alarm clocks
-    // need an RTC to wake the machine, which Linux lacking one answers the same.
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_REALTIME_COARSE:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_REALTIME_ALARM:
-    case CLOCK_BOOTTIME_ALARM: return -EOPNOTSUPP;
-    default: return -EINVAL;
+    int32_t clock_id = int32_t(a.a0);
+    int cpu_tid = sched::current()->tid;
+    if (clock_id < 0) {
+        // A CPU clock by pid or tid (Linux's MAKE_PROCESS_CPUCLOCK / MAKE_THREAD_CPUCLOCK, what
+        // glibc passes for CLOCK_PROCESS_CPUTIME_ID and pthread_getcpuclockid gives): ~id >> 3
+        // the pid or tid (0: the caller's), bit 2 per thread, bits 0-1 PROF, VIRT or SCHED,
+        // which all measure the same here.
+        int32_t who = ~(clock_id >> 3);
+        if ((clock_id & 3) == 3) return -EINVAL;
+        if (clock_id & 4) {
+            if (who && !find_thread(who)) return -EINVAL;
+            clk = Clock::thread_cpu;
+            if (who) cpu_tid = who;
+        } else {
+            if (who && who != kPid) return -EINVAL;
+            clk = Clock::process_cpu;
+        }
+    } else {
+        switch (clock_id) {
+        case CLOCK_REALTIME: clk = Clock::realtime; break;
+        case CLOCK_MONOTONIC:
+        case CLOCK_BOOTTIME: clk = Clock::monotonic; break;  // no suspend: the same clock
+        case CLOCK_PROCESS_CPUTIME_ID: clk = Clock::process_cpu; break;
+        case CLOCK_THREAD_CPUTIME_ID: clk = Clock::thread_cpu; break;
+        // Clocks Linux has but cannot time (no timer_create of their k_clock); the alarm clocks
+        // need an RTC to wake the machine, which Linux lacking one answers the same.
+        case CLOCK_MONOTONIC_RAW:
+        case CLOCK_REALTIME_COARSE:
+        case CLOCK_MONOTONIC_COARSE:
+        case CLOCK_REALTIME_ALARM:
+        case CLOCK_BOOTTIME_ALARM: return -EOPNOTSUPP;
+        default: return -EINVAL;
+        }
     }
     sched::IrqGuard guard;
     IntervalTimer* t = nullptr;
@@ -371,7 +390,7 @@ int64_t sys_timer_create(const Args& a) {
     t->used = true;
     t->kind = Kind::posix;
     t->clock = clk;
-    t->cpu_tid = sched::current()->tid;
+    t->cpu_tid = cpu_tid;
     t->armed = false;
     t->expiry = t->interval = 0;
     t->id = id;
