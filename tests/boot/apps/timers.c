@@ -261,6 +261,39 @@ static void check_cpu_timers(void) {
     CHECK(info.si_code == SI_TIMER && info.si_value.sival_int == 77);
     CHECK(cpu >= 50000000);
     CHECK(timer_delete(t) == 0);
+
+    // As Go's profiler: this thread's CPU clock (pthread_getcpuclockid: Linux's encoded
+    // per-thread clock), the signal to this thread (SIGEV_THREAD_ID).
+    clockid_t clock;
+    CHECK(pthread_getcpuclockid(pthread_self(), &clock) == 0);
+    struct ksigevent kev;
+    memset(&kev, 0, sizeof kev);
+    kev.notify = KSIGEV_THREAD_ID;
+    kev.signo = SIGUSR1;
+    kev.value.sival_int = 31;
+    kev.tid = (int)syscall(SYS_gettid);
+    int id = -1;
+    CHECK(syscall(SYS_timer_create, clock, &kev, &id) == 0);
+    its = (struct itimerspec){{0, 20000000}, {0, 20000000}};
+    int64_t tcpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    start = mono_ms();
+    CHECK(syscall(SYS_timer_settime, id, 0, &its, NULL) == 0);
+    int got = 0;
+    while (got < 2 && mono_ms() - start < 5000) {
+        ++spin;
+        if (is_pending(SIGUSR1) && wait_signal(SIGUSR1, 0, &info) == SIGUSR1) {
+            ++got;
+            CHECK(info.si_code == SI_TIMER && info.si_value.sival_int == 31 && info.si_timerid == id);
+        }
+    }
+    CHECK(got == 2);
+    CHECK(now_ns(CLOCK_THREAD_CPUTIME_ID) - tcpu0 >= 30000000);
+    CHECK(syscall(SYS_timer_delete, id) == 0);
+    // Thread CPU clocks of a thread that does not exist, and a clock type past CPUCLOCK_SCHED.
+    errno = 0;
+    CHECK(syscall(SYS_timer_create, (~999999 << 3) | 4 | 2, &kev, &id) == -1 && errno == EINVAL);
+    errno = 0;
+    CHECK(syscall(SYS_timer_create, (~0 << 3) | 4 | 3, &kev, &id) == -1 && errno == EINVAL);
     block(SIGUSR1, SIG_UNBLOCK);
 }
 
