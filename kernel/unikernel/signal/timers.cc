@@ -6,7 +6,7 @@
 // callback runs on the timer service's kernel thread. The callback never trusts why it was
 // called: under the IrqGuard that protects every timer's state it compares the timer's own
 // clock with the expiry it has now, so a stale queued Timer left by a later settime or delete
-// does nothing, and the syscalls never need to wait for a running callback (timer_cancel).
+// does nothing, and the syscalls never need to cancel it or wait for a running callback.
 // Timers live in a fixed table: a slot is never freed under a callback.
 //
 // CPU time is the scheduler's accounting (sched::application_cpu_ns, thread_cpu_ns): the time
@@ -440,17 +440,15 @@ int64_t sys_timer_getoverrun(const Args& a) {
 }
 
 // A signal the timer queued stays pending and is delivered (with si_overrun 0), as Linux's
-// sigqueue_free leaves a queued one to be freed by its dequeue.
+// sigqueue_free leaves a queued one to be freed by its dequeue. The core Timer may stay queued:
+// its callback finds the slot unused (or reused, and then re-checks the new timer's expiry), so
+// no timer_cancel, which could race with a create reusing the slot.
 int64_t sys_timer_delete(const Args& a) {
-    IntervalTimer* t;
-    {
-        sched::IrqGuard guard;
-        t = find_posix(int32_t(a.a0));
-        if (!t) return -EINVAL;
-        t->armed = false;
-        t->used = false;
-    }
-    timer_cancel(*t);  // a callback still queued or running finds it unused
+    sched::IrqGuard guard;
+    IntervalTimer* t = find_posix(int32_t(a.a0));
+    if (!t) return -EINVAL;
+    t->armed = false;
+    t->used = false;
     return 0;
 }
 
