@@ -39,6 +39,7 @@ struct PerCpu {
     uint64_t slice_end = 0;
     uint64_t timer_deadline = 0;  // what rearm armed the LAPIC timer for; 0: nothing (or it fired)
     uint64_t timer_programs = 0;  // lapic::timer_programs() then: a self-test may arm it too
+    uint64_t run_start = 0;       // when current was put on the CPU
 };
 PerCpu cpu0;
 
@@ -47,6 +48,7 @@ Thread* sleepers = nullptr;  // by deadline
 uint64_t next_stack_slot = 0;
 int next_tid = 1;
 bool started = false;
+uint64_t application_ns = 0;  // the CPU time of application threads, up to their last switch
 
 uint64_t now_ns() { return tsc::ticks_to_ns(cpu::rdtsc()); }
 
@@ -112,6 +114,10 @@ void schedule() {
     Thread* next = dequeue();
     if (!next) next = cpu0.idle;
     uint64_t now = now_ns();
+    uint64_t ran = now - cpu0.run_start;
+    prev->cpu_ns += ran;
+    if (prev->user) application_ns += ran;
+    cpu0.run_start = now;
     cpu0.slice_end = now + kTimeSliceNs;
     rearm(now);
     if (next == prev) return;
@@ -189,7 +195,8 @@ void init() {
     idt::set_handler(idt::kVectorLapicTimer, on_timer);
     started = true;
     IrqGuard guard;
-    cpu0.slice_end = now_ns() + kTimeSliceNs;
+    cpu0.run_start = now_ns();
+    cpu0.slice_end = cpu0.run_start + kTimeSliceNs;
     cpu0.timer_deadline = cpu0.slice_end;
     lapic::timer_oneshot(kTimeSliceNs);
     cpu0.timer_programs = lapic::timer_programs();
@@ -307,6 +314,16 @@ void exit_current() {
     // when threads come and go often (TODO: a reaper that runs on another stack).
     schedule();
     panic("sched: a dead thread was scheduled");
+}
+
+uint64_t thread_cpu_ns(const Thread* t) {
+    IrqGuard guard;
+    return t->cpu_ns + (t == cpu0.current ? now_ns() - cpu0.run_start : 0);
+}
+
+uint64_t application_cpu_ns() {
+    IrqGuard guard;
+    return application_ns + (cpu0.current->user ? now_ns() - cpu0.run_start : 0);
 }
 
 uint64_t kernel_entry_stack() { return cpu0.current->stack_top; }

@@ -48,6 +48,12 @@ void interrupt(Thread* t);
 int sleep_until_interruptible(uint64_t deadline_ns);
 [[noreturn]] void exit_current();
 
+// CPU time: what t has run so far, counting the slice in progress if it is running now; and
+// what all application threads (Thread::user, the living and the exited) have run together.
+// What CLOCK_*_CPUTIME_ID and the CPU-time interval timers measure. Any context.
+uint64_t thread_cpu_ns(const Thread* t);
+uint64_t application_cpu_ns();
+
 // The stack a kernel entry from CPL3 lands on (TSS.RSP0 and the syscall entry).
 uint64_t kernel_entry_stack();
 // The frame pointer walk may read addr: it lies on some thread's stack.

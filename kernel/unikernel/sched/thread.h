@@ -30,6 +30,9 @@ struct Thread {
     bool sleeping = false;
     uint64_t deadline = 0;  // absolute monotonic ns while sleeping
     bool woken = false;
+    // Time this thread has been on the CPU, in its kernel and user mode together (there is no
+    // user/system split): settled at each context switch (scheduler.cc).
+    uint64_t cpu_ns = 0;
 
     uintptr_t wait_key = 0;  // the futex word's address while on the wait list
     uint32_t wait_bitset = 0;

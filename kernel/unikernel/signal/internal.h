@@ -25,6 +25,8 @@ constexpr uint64_t kNoSyscall = ~0ull;
 extern Action actions[kSignals + 1];
 extern uint64_t shared_pending;
 extern int32_t shared_code[kSignals];
+extern int32_t shared_timer_id[kSignals];
+extern uint64_t shared_timer_value[kSignals];
 
 // SIG_DFL's action is to ignore: SIGCHLD, SIGURG, SIGWINCH, SIGCONT, and the stop signals
 // (no job control here: there is no one to continue a stopped application).
@@ -42,6 +44,10 @@ int dequeue(sched::Thread* t, uint64_t allowed, SigInfo& info);
 // Discards pending instances of sig everywhere (rt_sigaction to an ignoring action).
 void discard(int sig);
 sched::Thread* find_thread(int tid);
+// timers.cc: the POSIX timer id's signal was just dequeued; returns its si_overrun (the
+// expirations since it was queued), which timer_getoverrun reports from now on. 0 for a timer
+// deleted meanwhile.
+int32_t timer_signal_taken(int32_t id);
 // A default action ends the application: the console line qemu/run reads, then 128 + sig.
 [[noreturn]] void terminate(int sig, const char* how);
 

@@ -12,7 +12,7 @@
 namespace pollux::signal {
 
 // uapi asm-generic/siginfo.h; si_code values of the senders and faults we report.
-constexpr int kSiUser = 0, kSiKernel = 0x80, kSiTkill = -6;
+constexpr int kSiUser = 0, kSiKernel = 0x80, kSiTimer = -2, kSiTkill = -6;
 constexpr int kIllIllopn = 2, kFpeIntdiv = 1, kFpeFltdiv = 3, kFpeFltovf = 4, kFpeFltund = 5, kFpeFltres = 6,
               kFpeFltinv = 7, kSegvMaperr = 1, kSegvAccerr = 2, kBusAdraln = 1, kTrapBrkpt = 1, kTrapTrace = 2;
 
@@ -24,12 +24,16 @@ struct SigInfo {
             uint32_t uid;
         } kill;  // SI_USER, SI_TKILL
         struct {
+            int32_t tid, overrun;  // si_timerid, si_overrun
+            uint64_t value;        // si_value
+        } timer;  // SI_TIMER
+        struct {
             uint64_t addr;
         } fault;  // SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
         uint8_t bytes[112];
     };
 };
-static_assert(sizeof(SigInfo) == 128 && offsetof(SigInfo, kill) == 16);
+static_assert(sizeof(SigInfo) == 128 && offsetof(SigInfo, kill) == 16 && offsetof(SigInfo, timer.value) == 24);
 
 // uapi asm/sigcontext.h, struct sigcontext (64-bit): glibc's gregs[] in this order.
 struct SigContext {

@@ -16,6 +16,8 @@ namespace detail {
 Action actions[kSignals + 1];
 uint64_t shared_pending = 0;
 int32_t shared_code[kSignals];
+int32_t shared_timer_id[kSignals];
+uint64_t shared_timer_value[kSignals];
 
 namespace {
 
@@ -27,9 +29,14 @@ bool wants(const sched::Thread* t, int sig) {
     return !(t->signals.mask & bit(sig)) || (t->signals.waiting & bit(sig));
 }
 
+struct TimerSource {
+    int32_t id;
+    uint64_t value;
+};
+
 // Linux's prepare_signal/complete_signal. target: the thread the signal is for, null for the
-// process. Interrupts off.
-int send(sched::Thread* target, int sig, int code, const char* how) {
+// process; timer: the POSIX timer behind an SI_TIMER signal. Interrupts off.
+int send(sched::Thread* target, int sig, int code, const char* how, const TimerSource* timer = nullptr) {
     if (sig == kSigKill) terminate(sig, how);  // cannot be caught, blocked or ignored
     sched::Thread* taker = target;
     if (!taker) {
@@ -48,9 +55,17 @@ int send(sched::Thread* target, int sig, int code, const char* how) {
     if (target) {
         target->signals.pending |= bit(sig);
         target->signals.code[sig - 1] = code;
+        if (timer) {
+            target->signals.timer_id[sig - 1] = timer->id;
+            target->signals.timer_value[sig - 1] = timer->value;
+        }
     } else {
         shared_pending |= bit(sig);
         shared_code[sig - 1] = code;
+        if (timer) {
+            shared_timer_id[sig - 1] = timer->id;
+            shared_timer_value[sig - 1] = timer->value;
+        }
     }
     if (taker) {
         recalc(taker);
@@ -94,17 +109,29 @@ int dequeue(sched::Thread* t, uint64_t allowed, SigInfo& info) {
     uint64_t first = (any & kSynchronous) ? (any & kSynchronous) : any;
     int sig = __builtin_ctzll(first) + 1;
     int code;
+    int32_t timer_id;
+    uint64_t timer_value;
     if (own & bit(sig)) {
         t->signals.pending &= ~bit(sig);
         code = t->signals.code[sig - 1];
+        timer_id = t->signals.timer_id[sig - 1];
+        timer_value = t->signals.timer_value[sig - 1];
     } else {
         shared_pending &= ~bit(sig);
         code = shared_code[sig - 1];
+        timer_id = shared_timer_id[sig - 1];
+        timer_value = shared_timer_value[sig - 1];
     }
     info = SigInfo{};
     info.signo = sig;
     info.code = code;
-    info.kill.pid = int32_t(kPid);  // every sender is this process; uid 0
+    if (code == kSiTimer) {
+        info.timer.tid = timer_id;
+        info.timer.value = timer_value;
+        info.timer.overrun = timer_signal_taken(timer_id);
+    } else if (code != kSiKernel) {
+        info.kill.pid = int32_t(kPid);  // every sender is this process; uid 0
+    }  // SEND_SIG_PRIV's SI_KERNEL (interval timers): pid and uid 0
     recalc(t);
     return sig;
 }
@@ -192,6 +219,21 @@ int send_to_process(int sig, int code, const char* how) {
     if (sig < 0 || sig > kSignals) return -EINVAL;
     sched::IrqGuard guard;
     return sig == 0 ? 0 : send(nullptr, sig, code, how);
+}
+
+int send_timer_signal(int tid, int sig, int32_t timer_id, uint64_t value) {
+    sched::Thread* target = nullptr;
+    if (tid) {
+        target = find_thread(tid);
+        if (!target) return -ESRCH;  // the thread of SIGEV_THREAD_ID is gone: nobody to tell
+    }
+    uint64_t pending = target ? target->signals.pending : shared_pending;
+    const int32_t* codes = target ? target->signals.code : shared_code;
+    const int32_t* ids = target ? target->signals.timer_id : shared_timer_id;
+    if ((pending & bit(sig)) && codes[sig - 1] == kSiTimer && ids[sig - 1] == timer_id) return 0;
+    TimerSource source{timer_id, value};
+    send(target, sig, kSiTimer, "sent by a POSIX timer", &source);
+    return 1;
 }
 
 void raise_sigpipe() {

@@ -43,6 +43,12 @@ void thread_exiting(sched::Thread* t);
 // signal ends the application ("sent with tgkill"). -ESRCH, -EINVAL as kill(2).
 int send_to_thread(int tid, int sig, int code, const char* how);
 int send_to_process(int sig, int code, const char* how);
+// A POSIX timer's expiry (interrupts off): its SI_TIMER signal for thread tid (0: the process)
+// unless the one it sent before is still pending (then 0: an overrun, Linux's send_sigqueue);
+// 1 when sent, -ESRCH when the thread has exited. May end the application (a default action).
+int send_timer_signal(int tid, int sig, int32_t timer_id, uint64_t value);
+// The application is exiting: no interval or POSIX timer fires from now on (timers.cc).
+void stop_timers();
 // platform::raise_sigpipe: SIGPIPE for the calling thread (Linux's send_sig(SIGPIPE, current)).
 void raise_sigpipe();
 

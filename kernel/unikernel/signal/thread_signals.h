@@ -28,6 +28,9 @@ struct ThreadSignals {
     // pending twice is one signal, so one slot each is Linux's rule for 1-31; real-time signals
     // are not queued here (they coalesce too).
     int32_t code[kSignals] = {};
+    // For a pending SI_TIMER signal: the POSIX timer that sent it and its sigev_value.
+    int32_t timer_id[kSignals] = {};
+    uint64_t timer_value[kSignals] = {};
     PendingFault fault;
     // Linux's saved_sigmask with TIF_RESTORE_SIGMASK: the mask ppoll, pselect, epoll_pwait or
     // rt_sigsuspend replaced for the call, put back on the way out, after a handler's frame has

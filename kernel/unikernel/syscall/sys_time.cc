@@ -1,6 +1,7 @@
 // Clocks and sleeping. CLOCK_MONOTONIC, _RAW, _COARSE and BOOTTIME are the TSC since reset;
-// REALTIME adds the epoch from the command line (platform/clock.h). CPU-time clocks report
-// monotonic time: one application owning the CPU is close enough for what apps time with them.
+// REALTIME adds the epoch from the command line (platform/clock.h). The CPU-time clocks are the
+// scheduler's accounting (sched::application_cpu_ns): time application threads spent on the
+// CPU, user and kernel mode together.
 #include <linux/errno.h>
 #include <linux/time.h>
 
@@ -25,9 +26,9 @@ bool clock_now(uint64_t id, uint64_t& ns) {
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID: ns = clock::monotonic_ns(); return true;
+    case CLOCK_BOOTTIME: ns = clock::monotonic_ns(); return true;
+    case CLOCK_PROCESS_CPUTIME_ID: ns = sched::application_cpu_ns(); return true;
+    case CLOCK_THREAD_CPUTIME_ID: ns = sched::thread_cpu_ns(sched::current()); return true;
     default: return false;
     }
 }

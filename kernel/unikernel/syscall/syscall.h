@@ -160,5 +160,14 @@ int64_t sys_pause(const Args&);
 int64_t sys_kill(const Args&);
 int64_t sys_tkill(const Args&);
 int64_t sys_tgkill(const Args&);
+// signal/timers.cc
+int64_t sys_alarm(const Args&);
+int64_t sys_getitimer(const Args&);
+int64_t sys_setitimer(const Args&);
+int64_t sys_timer_create(const Args&);
+int64_t sys_timer_settime(const Args&);
+int64_t sys_timer_gettime(const Args&);
+int64_t sys_timer_getoverrun(const Args&);
+int64_t sys_timer_delete(const Args&);
 
 }  // namespace pollux::sys

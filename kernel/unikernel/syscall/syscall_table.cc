@@ -73,6 +73,14 @@ struct Table {
         handlers[__NR_time] = sys_time;
         handlers[__NR_nanosleep] = sys_nanosleep;
         handlers[__NR_clock_nanosleep] = sys_clock_nanosleep;
+        handlers[__NR_alarm] = sys_alarm;
+        handlers[__NR_getitimer] = sys_getitimer;
+        handlers[__NR_setitimer] = sys_setitimer;
+        handlers[__NR_timer_create] = sys_timer_create;
+        handlers[__NR_timer_settime] = sys_timer_settime;
+        handlers[__NR_timer_gettime] = sys_timer_gettime;
+        handlers[__NR_timer_getoverrun] = sys_timer_getoverrun;
+        handlers[__NR_timer_delete] = sys_timer_delete;
         handlers[__NR_exit] = sys_exit;
         handlers[__NR_exit_group] = sys_exit_group;
         handlers[__NR_getpid] = sys_getpid;

@@ -96,6 +96,7 @@ void fatal_exception(const InterruptFrame& f, int sig) {
 }
 
 void exit_application(int status) {
+    signal::stop_timers();  // the lines below take time: no SIGALRM must land in them
     sys::print_syscall_stats();
     net::netstats_at_exit();
     printk(KERN_INFO "app: exited with status %d\n", status);
