@@ -18,16 +18,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int checks, failures;
-
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        ++checks;                                                                                \
-        if (!(cond)) {                                                                           \
-            ++failures;                                                                          \
-            printf("FAIL line %d: %s (errno %d %s)\n", __LINE__, #cond, errno, strerror(errno)); \
-        }                                                                                        \
-    } while (0)
+#define CHECK_NAME "files"
+#include "check.h"
 // A call that must fail with this errno.
 #define FAILS_WITH(call, err)                     \
     do {                                          \

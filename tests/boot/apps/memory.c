@@ -13,16 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        ++checks;                                                                    \
-        if (!(cond)) {                                                               \
-            printf("FAIL line %d: %s (errno %d %s)\n", __LINE__, #cond, errno, strerror(errno)); \
-            ++failures;                                                              \
-        }                                                                            \
-    } while (0)
+#define CHECK_NAME "memory"
+#include "check.h"
 
 #define PAGE 4096ul
 

@@ -13,16 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        ++checks;                                                                    \
-        if (!(cond)) {                                                               \
-            printf("FAIL line %d: %s (errno %d %s)\n", __LINE__, #cond, errno, strerror(errno)); \
-            ++failures;                                                              \
-        }                                                                            \
-    } while (0)
+#define CHECK_NAME "mmap-files"
+#include "check.h"
 
 #define PAGE 4096ul
 #define SIZE 10000ul  // two pages and a part of a third

@@ -30,16 +30,8 @@
 #define SS_AUTODISARM (1U << 31)
 #endif
 
-static int checks, failures;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        ++checks;                                                                   \
-        if (!(cond)) {                                                              \
-            ++failures;                                                             \
-            printf("signals: FAIL %s:%d: %s\n", __func__, __LINE__, #cond);         \
-        }                                                                           \
-    } while (0)
+#define CHECK_NAME "signals"
+#include "check.h"
 
 static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
 

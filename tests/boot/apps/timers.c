@@ -20,16 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int checks, failures;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        ++checks;                                                                   \
-        if (!(cond)) {                                                              \
-            ++failures;                                                             \
-            printf("timers: FAIL %s:%d: %s\n", __func__, __LINE__, #cond);          \
-        }                                                                           \
-    } while (0)
+#define CHECK_NAME "timers"
+#include "check.h"
 
 // The kernel's struct sigevent (its sigev_notify_thread_id is spelled differently by each libc).
 struct ksigevent {

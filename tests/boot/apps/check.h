@@ -1,0 +1,27 @@
+// The checks of the boot tests' C programs, which run on Linux and in the unikernel alike:
+// each CHECK counts, and a failed one prints a line starting "FAIL" (the tests reject it) with
+// the program, function, line, condition and errno. The program says what it is first:
+//     #define CHECK_NAME "memory"
+//     #include "check.h"
+#pragma once
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef CHECK_NAME
+#error "define CHECK_NAME before including check.h"
+#endif
+
+static int checks, failures;
+
+#define CHECK(cond)                                                                                  \
+    do {                                                                                             \
+        ++checks;                                                                                    \
+        if (!(cond)) {                                                                               \
+            int saved_errno_ = errno;                                                                \
+            ++failures;                                                                              \
+            printf("FAIL %s: %s:%d: %s (errno %d %s)\n", CHECK_NAME, __func__, __LINE__, #cond,      \
+                   saved_errno_, strerror(saved_errno_));                                            \
+        }                                                                                            \
+    } while (0)
