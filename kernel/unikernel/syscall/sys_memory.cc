@@ -1,5 +1,5 @@
 // Memory: brk, mmap and friends over user/address_space. A file mapping is a copy of the
-// file's bytes in anonymous pages (map_file below): private mappings are exactly that on
+// file's bytes in anonymous pages (copy_file below): private mappings are exactly that on
 // Linux until written; shared ones only while neither side writes, so a writable shared
 // mapping is refused.
 #include <linux/errno.h>
