@@ -618,12 +618,14 @@ TEST_F(TimeWaitTest, RetransmittedFinRestartsIt) {
     EXPECT_LE(left - entered, 60'000u + kFirstRtoMaxMs + 2 * 2 * kTimerMs);
 }
 
-// The client closes; the server never does. The client's orphaned connection waits in
-// FIN-WAIT-2 for the server's FIN for 60 s, Linux's tcp_fin_timeout, then is dropped.
+// The client, idle for 10 s, closes; the server never does. The client's orphaned connection
+// waits in FIN-WAIT-2 for the server's FIN for 60 s from entering it, Linux's tcp_fin_timeout,
+// then is dropped (lwIP counted from the last segment before the close: 50 s here).
 TEST_F(TimeWaitTest, OrphanedFinWait2LastsSixtySeconds) {
     ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}));
     ASSERT_NO_FATAL_FAILURE(remember_client_tuple());
     auto state = [this] { return client_state(); };
+    for (int ms = 0; ms < 10'000; ++ms) step(*link_);
     uint64_t closed = now_ms();
     ASSERT_EQ(pollux::sys_close(client_), 0);
     client_ = -1;

@@ -100,9 +100,10 @@
 // Linux keeps TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN); lwIP's is 2 * TCP_MSL.
 #define TCP_MSL 30000UL
 // A connection the application closed while its peer keeps its end open lives 60 s in
-// FIN-WAIT-2, Linux's tcp_fin_timeout (lwIP's 20 s; patch 0013 lets us set it). lwIP counts
-// it from the last segment received before the close, Linux from entering FIN-WAIT-2.
+// FIN-WAIT-2, Linux's tcp_fin_timeout (lwIP's 20 s), counted from entering FIN-WAIT-2 as Linux
+// does (lwIP from the last segment received before the close). Patch 0013 lets us set both.
 #define TCP_FIN_WAIT_TIMEOUT 60000
+#define TCP_FIN_WAIT_2_START(pcb) ((pcb)->tmr = tcp_ticks)
 #define SO_REUSE 1
 // Linux's net.ipv4.ip_default_ttl: what accepted connections, RSTs and ICMP carry (sockets
 // set their own IP_TTL, 64 unless asked) and what /proc/net/snmp reports as DefaultTTL.
