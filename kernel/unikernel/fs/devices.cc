@@ -83,8 +83,4 @@ kstd::Result<File*> open_device(RamFs& fs, Node* node, uint8_t mode, int flags) 
     return f;
 }
 
-Node* device_node_of(File& file) {
-    return file.kind() == FileKind::device ? static_cast<NodeFile&>(file).node() : nullptr;
-}
-
 }  // namespace pollux::fs

@@ -15,7 +15,4 @@ bool mount_dev(RamFs& fs);
 // the node.
 kstd::Result<File*> open_device(RamFs& fs, Node* node, uint8_t mode, int flags) REQUIRES(fs.mutex());
 
-// The device node behind an open file, or null when the file is not one of these.
-Node* device_node_of(File& file);
-
 }  // namespace pollux::fs

@@ -202,4 +202,9 @@ Node* node_of(File& file) {
     return static_cast<NodeFile&>(file).node();
 }
 
+Node* inode_node_of(File& file) {
+    if (file.kind() == FileKind::device) return static_cast<NodeFile&>(file).node();
+    return node_of(file);
+}
+
 }  // namespace pollux::fs

@@ -91,5 +91,7 @@ private:
 
 // The node behind an open file, or null when the file is not one of the tree's.
 Node* node_of(File& file);
+// The same, /dev's devices included: for what any inode has (stat, attributes, mmap's checks).
+Node* inode_node_of(File& file);
 
 }  // namespace pollux::fs

@@ -17,7 +17,6 @@
 #include <new>
 
 #include "eventpoll/fd_table.h"
-#include "fs/devices.h"
 #include "fs/root_fs.h"
 #include "fs/vfs.h"
 #include "syscall/syscall.h"
@@ -174,8 +173,7 @@ int64_t readlink_at(int dirfd, uint64_t upath, uint64_t buf, int64_t bufsiz) {
 }  // namespace
 
 bool fill_node_stat(File& file, struct stat& st) {
-    fs::Node* node = fs::node_of(file);
-    if (node == nullptr) node = fs::device_node_of(file);  // /dev/null is not the console
+    fs::Node* node = fs::inode_node_of(file);  // /dev/null is not the console
     if (node == nullptr) return false;
     node_stat(*node, st);
     return true;

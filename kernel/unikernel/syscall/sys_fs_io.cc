@@ -118,14 +118,14 @@ int64_t sys_syncfs(const Args& a) { return usable(int(a.a0)) ? 0 : -EBADF; }
 int64_t sys_fchown(const Args& a) {
     FileRef file = usable(int(a.a0));
     if (!file) return -EBADF;
-    fs::Node* node = fs::node_of(*file);
+    fs::Node* node = fs::inode_node_of(*file);
     return node != nullptr ? -fs::chown(tree(), node, uint32_t(a.a1), uint32_t(a.a2)) : 0;
 }
 
 int64_t sys_fchmod(const Args& a) {
     FileRef file = usable(int(a.a0));
     if (!file) return -EBADF;
-    fs::Node* node = fs::node_of(*file);
+    fs::Node* node = fs::inode_node_of(*file);
     return node != nullptr ? -fs::chmod(tree(), node, uint32_t(a.a1)) : 0;
 }
 

@@ -142,7 +142,7 @@ int64_t chown_at(int dirfd, uint64_t upath, uint32_t uid, uint32_t gid, int flag
         if (dirfd == AT_FDCWD) return -fs::chown(tree(), nullptr, ".", 1, true, uid, gid);
         FileRef file = FdTable::instance().get(dirfd);
         if (!file) return -EBADF;
-        fs::Node* node = fs::node_of(*file);
+        fs::Node* node = fs::inode_node_of(*file);
         return node != nullptr ? -fs::chown(tree(), node, uid, gid) : 0;
     }
     PathBase base = base_for(dirfd, path);
@@ -175,7 +175,7 @@ int64_t sys_utimensat(const Args& a) {
         if (flags != 0) return -EINVAL;
         FileRef file = FdTable::instance().get(dirfd);
         if (!file) return -EBADF;
-        fs::Node* node = fs::node_of(*file);
+        fs::Node* node = fs::inode_node_of(*file);
         return node != nullptr ? -fs::utimens(tree(), node, atime, mtime) : 0;
     }
     UserPath path(a.a1);
@@ -183,7 +183,7 @@ int64_t sys_utimensat(const Args& a) {
     if (path.empty()) {
         FileRef file = FdTable::instance().get(dirfd);
         if (!file) return -EBADF;
-        fs::Node* node = fs::node_of(*file);
+        fs::Node* node = fs::inode_node_of(*file);
         return node != nullptr ? -fs::utimens(tree(), node, atime, mtime) : 0;
     }
     PathBase base = base_for(dirfd, path);

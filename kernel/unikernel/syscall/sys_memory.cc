@@ -9,7 +9,6 @@
 #include <new>
 
 #include "eventpoll/fd_table.h"
-#include "fs/devices.h"
 #include "fs/node_file.h"
 #include "mm/page_table.h"
 #include "syscall/syscall.h"
@@ -40,8 +39,7 @@ void check_source(FileSource& src, int prot, uint64_t flags) {
         src.error = -EACCES;
         return;
     }
-    fs::Node* node = fs::node_of(*src.file);
-    if (node == nullptr) node = fs::device_node_of(*src.file);
+    fs::Node* node = fs::inode_node_of(*src.file);
     fs::Inode* inode = node != nullptr ? node->inode : nullptr;
     bool zero = inode != nullptr && inode->is_chardev() && inode->rdev == kDevZero;
     if (inode == nullptr || (!zero && (!inode->is_regular() || inode->is_generated()))) {
