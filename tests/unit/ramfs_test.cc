@@ -956,9 +956,13 @@ TEST_F(Tree, ListingAChangingDirectorySeesTheRestOnce) {
     for (const auto& n : seen) ++count[n];
     for (int i = 0; i < 20; ++i) {
         std::string n = "f" + std::to_string(i);
-        if (touched.count(n) == 0) EXPECT_EQ(count[n], 1) << n;
+        if (touched.count(n) == 0) {
+            EXPECT_EQ(count[n], 1) << n;
+        }
     }
-    if (touched.count("a.txt") == 0) EXPECT_EQ(count["a.txt"], 1);
+    if (touched.count("a.txt") == 0) {
+        EXPECT_EQ(count["a.txt"], 1);
+    }
     EXPECT_EQ(count["new2"], 1);  // added after the cursor: seen, at the end
     EXPECT_EQ(count["."], 1);
     // Seeking back to 3 puts the cursor after the first child: the rest once more.
@@ -993,7 +997,9 @@ TEST_F(Tree, ConcurrentChangesAndLookups) {
         IoVec seg{text, sizeof text - 1};
         IoIter it(&seg, 1);
         EXPECT_TRUE(ref->write(it, false).ok());
-        if (i % 3 == 0) EXPECT_EQ(rename_at(fs, a.c_str(), b.c_str()), 0);
+        if (i % 3 == 0) {
+            EXPECT_EQ(rename_at(fs, a.c_str(), b.c_str()), 0);
+        }
         if (i % 5 == 0) (void)unlink_at(fs, b.c_str());
     }
     stop.store(true);
