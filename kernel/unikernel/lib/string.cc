@@ -1,33 +1,81 @@
 // The C string functions the kernel, the core and (later) lwIP call. The compiler also emits
 // calls to memcpy/memset/memmove/memcmp on its own, so these must exist in any build.
 // This file is compiled with -fno-builtin so the loops are not "optimized" into calls to
-// themselves; memcpy/memset use rep movsb/stosb, which are fast on every CPU with ERMSB and
-// compact everywhere else. <cstring> is not included: glibc's header declares C++ overloads of
+// themselves. <cstring> is not included: glibc's header declares C++ overloads of
 // memchr/strchr/strrchr that would clash with these C definitions.
+//
+// memcpy and memmove move 64-byte blocks as eight 8-byte words, not with rep movsb: under
+// QEMU's TCG, where every boot test and the benchmarks run, rep movsb executes byte by byte
+// (1 MiB: 60 M cycles, against 1.4 M for the unrolled loop and 7 M for rep movsq, measured in
+// this kernel), and the ELF loader's, the file system's and the sockets' copies all come here.
+// On hardware the loop is within a small factor of ERMSB's rep movsb. memset keeps a string
+// instruction, rep stosq (1 MiB: 0.4 M cycles under TCG, rep stosb 2.7 M).
 #include <cstddef>
+#include <cstdint>
+
+namespace {
+
+// An 8-byte word at any alignment, without breaking the aliasing rules.
+typedef uint64_t __attribute__((may_alias, aligned(1))) unaligned_u64;
+
+inline uint64_t load(const unsigned char* p) { return *reinterpret_cast<const unaligned_u64*>(p); }
+inline void store(unsigned char* p, uint64_t v) { *reinterpret_cast<unaligned_u64*>(p) = v; }
+
+// Forward copy; safe for overlap with dst below src (each block is read before it is written).
+void copy_forward(unsigned char* d, const unsigned char* s, size_t n) {
+    for (; n >= 64; n -= 64, d += 64, s += 64) {
+        uint64_t a = load(s), b = load(s + 8), c = load(s + 16), e = load(s + 24);
+        uint64_t f = load(s + 32), g = load(s + 40), h = load(s + 48), i = load(s + 56);
+        store(d, a), store(d + 8, b), store(d + 16, c), store(d + 24, e);
+        store(d + 32, f), store(d + 40, g), store(d + 48, h), store(d + 56, i);
+    }
+    for (; n >= 8; n -= 8, d += 8, s += 8) store(d, load(s));
+    for (; n; --n) *d++ = *s++;
+}
+
+// Backward copy, for overlap with dst above src.
+void copy_backward(unsigned char* d, const unsigned char* s, size_t n) {
+    d += n;
+    s += n;
+    for (; n >= 64; n -= 64) {
+        d -= 64;
+        s -= 64;
+        uint64_t a = load(s), b = load(s + 8), c = load(s + 16), e = load(s + 24);
+        uint64_t f = load(s + 32), g = load(s + 40), h = load(s + 48), i = load(s + 56);
+        store(d, a), store(d + 8, b), store(d + 16, c), store(d + 24, e);
+        store(d + 32, f), store(d + 40, g), store(d + 48, h), store(d + 56, i);
+    }
+    for (; n >= 8; n -= 8) {
+        d -= 8;
+        s -= 8;
+        store(d, load(s));
+    }
+    while (n--) *--d = *--s;
+}
+
+}  // namespace
 
 extern "C" {
 
 void* memcpy(void* __restrict dst, const void* __restrict src, size_t n) noexcept {
-    void* ret = dst;
-    asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)::"memory");
-    return ret;
+    copy_forward(static_cast<unsigned char*>(dst), static_cast<const unsigned char*>(src), n);
+    return dst;
 }
 
 void* memset(void* dst, int c, size_t n) noexcept {
-    void* ret = dst;
-    asm volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
-    return ret;
+    auto* d = static_cast<unsigned char*>(dst);
+    uint64_t pattern = uint64_t(static_cast<unsigned char>(c)) * 0x0101010101010101ull;
+    size_t words = n / 8;
+    asm volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+    for (n %= 8; n; --n) *d++ = static_cast<unsigned char>(c);
+    return dst;
 }
 
 void* memmove(void* dst, const void* src, size_t n) noexcept {
     auto* d = static_cast<unsigned char*>(dst);
     auto* s = static_cast<const unsigned char*>(src);
-    if (d <= s || d >= s + n) return memcpy(dst, src, n);
-    // Overlapping with dst above src: copy from the end down (DF set only for this copy).
-    d += n - 1;
-    s += n - 1;
-    asm volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(n)::"memory");
+    if (d <= s || d >= s + n) copy_forward(d, s, n);
+    else copy_backward(d, s, n);
     return dst;
 }
 
