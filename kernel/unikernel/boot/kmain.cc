@@ -146,6 +146,7 @@ void init_interrupts() {
 void apply_loglevel(const Cmdline& cmdline) {
     char value[8];
     if (cmdline.has("quiet")) set_console_loglevel(4);
+    if (cmdline.get("printk.time", value, sizeof value)) set_printk_time(strcmp(value, "0") != 0 && strcmp(value, "n") != 0);
     if (cmdline.get("loglevel", value, sizeof value) && value[0] >= '0' && value[0] <= '8' && !value[1])
         set_console_loglevel(value[0] - '0');
 }
@@ -160,7 +161,16 @@ uint64_t low_ram_top() {
 }
 
 void init_time(uint64_t tsc_at_kmain) {
-    if (!tsc::init()) panic("time: no usable TSC frequency");
+    char khz[16];
+    uint64_t override_hz = 0;
+    if (Cmdline(boot_info.cmdline).get("tsc_early_khz", khz, sizeof khz)) {
+        const char* p = khz;
+        for (; *p >= '0' && *p <= '9' && override_hz < 100'000'000; ++p) override_hz = override_hz * 10 + uint64_t(*p - '0');
+        override_hz = *p ? 0 : override_hz * 1000;
+        if (!override_hz) printk("time: ignoring tsc_early_khz=%s (not a number of kHz)\n", khz);
+    }
+    if (!tsc::init(override_hz)) panic("time: no usable TSC frequency");
+    if (override_hz && tsc::hz() != override_hz) printk("time: ignoring tsc_early_khz=%s (out of range)\n", khz);
     clock::init();
     printk(KERN_INFO "time: TSC %lu.%03lu MHz (%s)\n", tsc::hz() / 1'000'000, tsc::hz() / 1000 % 1000, tsc::source());
     // The TSC counts from reset (QEMU: from the VM's start), so entry and kmain timestamps are

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
 #include "console/serial.h"
 
 namespace pollux {
@@ -134,9 +136,12 @@ int ksnprintf(char* buf, size_t size, const char* fmt, ...) {
 namespace {
 int console_loglevel = kDefaultConsoleLoglevel;
 constexpr int kDefaultMessageLevel = 4;
+bool printk_time = false;
+bool at_line_start = true;  // a stamp goes only where a line begins
 }  // namespace
 
 void set_console_loglevel(int level) { console_loglevel = level; }
+void set_printk_time(bool on) { printk_time = on; }
 
 void vprintk(const char* fmt, va_list ap) {
     int level = kDefaultMessageLevel;
@@ -148,8 +153,15 @@ void vprintk(const char* fmt, va_list ap) {
     // Formatting into a buffer first keeps each call one write: no half lines interleaved
     // with an interrupt handler's output. Longer lines are cut.
     char line[512];
-    int n = kvsnprintf(line, sizeof line, fmt, ap);
-    console::serial_write(line, size_t(n) < sizeof line ? size_t(n) : sizeof line - 1);
+    size_t stamp = 0;
+    if (printk_time && at_line_start) {
+        uint64_t us = tsc::hz() ? tsc::ticks_to_ns(cpu::rdtsc()) / 1000 : 0;
+        stamp = size_t(ksnprintf(line, sizeof line, "[%5lu.%06lu] ", us / 1'000'000, us % 1'000'000));
+    }
+    int n = kvsnprintf(line + stamp, sizeof line - stamp, fmt, ap);
+    size_t len = stamp + (size_t(n) < sizeof line - stamp ? size_t(n) : sizeof line - stamp - 1);
+    if (len > stamp) at_line_start = line[len - 1] == '\n';
+    console::serial_write(line, len);
 }
 
 void printk(const char* fmt, ...) {

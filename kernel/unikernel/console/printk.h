@@ -20,6 +20,9 @@ namespace pollux {
 
 constexpr int kDefaultConsoleLoglevel = 8;  // everything
 void set_console_loglevel(int level);
+// Linux's printk.time: each line starts with "[seconds.microseconds] " since reset (0 until the
+// TSC's frequency is known).
+void set_printk_time(bool on);
 
 void printk(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char* fmt, va_list ap);

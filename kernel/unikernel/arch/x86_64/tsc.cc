@@ -147,7 +147,13 @@ bool plausible(uint64_t hz) { return hz >= kMinPlausibleHz && hz <= kMaxPlausibl
 
 }  // namespace
 
-bool init() {
+bool init(uint64_t override_hz) {
+    if (plausible(override_hz)) {
+        frequency = override_hz;
+        multiplier = (1'000'000'000ull << kShift) / override_hz;
+        frequency_source = "tsc_early_khz= on the command line";
+        return true;
+    }
     struct {
         uint64_t (*measure)();
         const char* name;

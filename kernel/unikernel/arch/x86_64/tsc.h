@@ -7,8 +7,10 @@
 
 namespace pollux::tsc {
 
-// Returns false when no source gave a plausible frequency.
-bool init();
+// Returns false when no source gave a plausible frequency. A plausible override_hz (Linux's
+// tsc_early_khz= on the command line) is taken as it is, before any other source, as Linux
+// takes it: under TCG it spares the PIT calibration, most of the kernel's start-up time.
+bool init(uint64_t override_hz = 0);
 uint64_t hz();
 const char* source();
 // Nanoseconds for a TSC tick count: ticks * mult >> shift (vdso/vvar.h's arithmetic, with the
