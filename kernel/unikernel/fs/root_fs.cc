@@ -36,8 +36,9 @@ const char* lookup_error(int error) {
     }
 }
 
-// /etc/hosts, and /etc/resolv.conf when dns= named servers (net/name_service.h), unless the
-// archive has them: what a resolver in the app reads. Generated, so they follow the command line.
+// /etc/hosts, and /etc/resolv.conf when dns= named servers or DHCP runs (net/name_service.h),
+// unless the archive has them: what a resolver in the app reads. Generated, so they follow the
+// command line and the lease.
 bool mount_etc(RamFs& fs) {
     Node* etc = nullptr;
     bool hosts = false, resolv = false;
@@ -54,7 +55,7 @@ bool mount_etc(RamFs& fs) {
     if (!etc->is_dir()) return true;  // the archive's /etc is something else: leave it be
     if (!hosts && fs.make_generated(etc, "hosts", net::etc_render, "/etc/hosts", RamFs::kRootDev) == nullptr)
         return false;
-    if (net::dns_server_count() > 0 && !resolv &&
+    if (net::resolv_conf_wanted() && !resolv &&
         fs.make_generated(etc, "resolv.conf", net::etc_render, "/etc/resolv.conf", RamFs::kRootDev) == nullptr)
         return false;
     return true;

@@ -11,6 +11,8 @@
 #include "net/net_stats.h"
 #include "net/virtio_net_mmio.h"
 #include "net/virtio_net_pci.h"
+#include "platform/clock.h"
+#include "sched/scheduler.h"
 
 namespace pollux::net {
 namespace {
@@ -62,6 +64,41 @@ bool parse_config(const Cmdline& cmdline, IfaceConfig& cfg) {
     return true;
 }
 
+// Appends "a.b.c.d" (addr in network byte order) to the line at *len.
+void append_v4(char* line, size_t cap, size_t& len, const char* before, uint32_t addr_be) {
+    uint32_t a = __builtin_bswap32(addr_be);
+    len += size_t(ksnprintf(line + len, len < cap ? cap - len : 0, "%s%u.%u.%u.%u", before, a >> 24, a >> 16 & 255,
+                            a >> 8 & 255, a & 255));
+    if (len > cap) len = cap;
+}
+
+// Linux's ip=dhcp starts init only once the lease is there (net/ipv4/ipconfig.c), so that the
+// program finds its address, route and name servers; so does this, for up to kDhcpWaitMs, after
+// which the application starts anyway and DHCP keeps asking.
+constexpr uint64_t kDhcpWaitMs = 3000;
+
+void wait_for_lease(int ifindex) {
+    uint64_t start = platform::monotonic_ns(), deadline = start + kDhcpWaitMs * 1'000'000;
+    DhcpLease lease;
+    while (!(lease = dhcp_lease(ifindex)).bound && platform::monotonic_ns() < deadline)
+        sched::sleep_until(platform::monotonic_ns() + 2'000'000);
+    if (!lease.bound) {
+        printk(KERN_WARNING "net: eth0 has no DHCP lease after %lu ms, the application starts without IPv4\n",
+               kDhcpWaitMs);
+        return;
+    }
+    char servers[3][kAddrTextMax];
+    int n = learned_dns_servers(servers, 3);
+    char line[256];
+    size_t len = 0;
+    append_v4(line, sizeof line, len, "", lease.addr);
+    len += size_t(ksnprintf(line + len, sizeof line - len, "/%d", __builtin_popcount(lease.netmask)));
+    if (lease.gw && len < sizeof line) append_v4(line, sizeof line, len, " gateway ", lease.gw);
+    for (int i = 0; i < n && len < sizeof line; ++i)
+        len += size_t(ksnprintf(line + len, sizeof line - len, "%s%s", i ? "," : " name servers ", servers[i]));
+    printk(KERN_INFO "net: eth0 %s from DHCP after %lu ms\n", line, (platform::monotonic_ns() - start) / 1'000'000);
+}
+
 }  // namespace
 
 bool net_init(const Cmdline& cmdline) {
@@ -90,6 +127,10 @@ bool net_init(const Cmdline& cmdline) {
                cfg.n_v6 == 1 ? "" : "es");
     } else {
         printk(KERN_INFO "net: eth0 asks DHCP for IPv4, %d static IPv6 address%s\n", cfg.n_v6, cfg.n_v6 == 1 ? "" : "es");
+    }
+    if (cfg.dhcp) {
+        dns_follow_dhcp(index.value());
+        wait_for_lease(index.value());
     }
     return true;
 }

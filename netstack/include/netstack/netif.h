@@ -65,4 +65,15 @@ struct IfaceReport {
 };
 void for_each_iface(void (*fn)(void* ctx, const IfaceReport& r), void* ctx);
 
+// What DHCP gave the interface ifindex (addresses in network byte order); bound is false until
+// a lease is held.
+struct DhcpLease {
+    bool bound = false;
+    uint32_t addr = 0, netmask = 0, gw = 0;
+};
+DhcpLease dhcp_lease(int ifindex);
+// The name servers DHCP handed out (the latest lease's, at most max), as text; returns how many.
+constexpr size_t kAddrTextMax = 48;
+int learned_dns_servers(char (*out)[kAddrTextMax], int max);
+
 }  // namespace pollux::net

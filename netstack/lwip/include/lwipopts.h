@@ -32,8 +32,16 @@
 #define LWIP_UDP 1
 #define LWIP_TCP 1
 #define LWIP_DHCP 1
+// No ARP probe of the offered address before taking it (RFC 5227 is optional): lwIP's waits
+// half a second to a second, and Linux's ip=dhcp and dhclient do not probe either.
+#define DHCP_DOES_ARP_CHECK 0
 #define LWIP_IGMP 0
-#define LWIP_DNS 0
+// lwIP's DNS table only, as the place DHCP's name servers (option 6, requested in every
+// DISCOVER and REQUEST) land; applications resolve names with their own libc through the
+// generated /etc/resolv.conf, so lwIP's resolver is never called and opens no socket
+// (LWIP_DNS_SECURE's random source port makes it create its pcb per query).
+#define LWIP_DNS 1
+#define DNS_MAX_SERVERS 3  // MAXNS of glibc's and musl's resolv.h
 #define LWIP_IPV6_MLD 1
 #define LWIP_IPV6_AUTOCONFIG 1
 #define LWIP_IPV6_DHCP6 0
