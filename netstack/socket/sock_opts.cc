@@ -87,6 +87,7 @@ kstd::Result<void> sol_socket_set(SockOpts& o, int name, const void* val, unsign
     case abi::kSO_RCVBUF: {
         int64_t b = x < 0 ? 0 : (x > kRmemMax ? kRmemMax : x);
         o.rcvbuf = static_cast<int>(b * 2 > kSockMinRcvbuf ? b * 2 : kSockMinRcvbuf);
+        o.rcvbuf_locked = true;
         return {};
     }
     case abi::kSO_SNDBUF: {

@@ -18,6 +18,7 @@ struct SockOpts {
     bool v6only = false;
     abi::Linger linger{0, 0};
     int rcvbuf = 0;  // as getsockopt reports it (Linux doubles what setsockopt asked)
+    bool rcvbuf_locked = false;  // the user set SO_RCVBUF (SOCK_RCVBUF_LOCK): it sizes TCP's window
     int sndbuf = 0;
     bool sndbuf_locked = false;  // the user set SO_SNDBUF (Linux's SOCK_SNDBUF_LOCK): TCP honours it
     uint64_t rcvtimeo_ns = 0;  // 0: block forever

@@ -299,6 +299,10 @@ void TcpSocket::apply_options() {
     else ip_reset_option(pcb_, SOF_REUSEADDR);
     if (opts_.reuseport) ip_set_option(pcb_, SOF_REUSEPORT);
     else ip_reset_option(pcb_, SOF_REUSEPORT);
+    // SO_RCVBUF sizes the window as Linux 6.1's tcp_win_from_space() does with
+    // tcp_adv_win_scale 1: half the (doubled) buffer. Unset, the window is lwIP's TCP_WND, as
+    // Linux's autotuning grows it. A listener's passes to its connections' SYN-ACK (patch 0014).
+    if (opts_.rcvbuf_locked) tcp_set_rcv_wnd_max(pcb_, static_cast<tcpwnd_size_t>(opts_.rcvbuf / 2));
     if (pcb_->state == LISTEN) return;  // a listen PCB has no more than that
     if (opts_.keepalive) {
         ip_set_option(pcb_, SOF_KEEPALIVE);

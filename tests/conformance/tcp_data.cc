@@ -329,6 +329,77 @@ SCENARIO(tcp_fionread_counts_queued_bytes)
     CHECK_ERR(ioctl(l, FIONREAD, &q), EINVAL);
 }
 
+// SO_RCVBUF set on a listener before listen() passes to the connections it accepts and bounds
+// what a reader that does not read lets in: the writer gets EAGAIN with the rest still its own
+// (tcp_win_from_space(): the window is a share of sk_rcvbuf, and the receive queue never holds
+// more than sk_rcvbuf). Then every byte arrives intact once the reader reads. Without the
+// bound, Pollux's reader queued half a MiB (lwIP's whole window).
+SCENARIO(tcp_so_rcvbuf_bounds_what_a_reader_queues)
+{
+    ufd l(socket(AF_INET, SOCK_STREAM, 0));
+    REQUIRE(l.valid());
+    CHECK_EQ(set_int_opt(l, SOL_SOCKET, SO_RCVBUF, 16384), 0);
+    sock_addr a = harness_sockaddr(AF_INET, 0);
+    REQUIRE(bind(l, a.sa(), a.len) == 0);
+    REQUIRE(listen(l, 1) == 0);
+    ufd c(tcp_connect_to(AF_INET, local_port(l), SOCK_NONBLOCK));
+    REQUIRE(c.valid());
+    ufd s(tcp_accept(l, SOCK_NONBLOCK));
+    REQUIRE(s.valid());
+    int rcvbuf = get_int_opt(s, SOL_SOCKET, SO_RCVBUF);
+    CHECK_EQ(rcvbuf, 32768);  // inherited, doubled
+    // A small send buffer too, so that the writer cannot absorb the whole megabyte itself.
+    CHECK_EQ(set_int_opt(c, SOL_SOCKET, SO_SNDBUF, 16384), 0);
+
+    const size_t total = 1 << 20;
+    std::vector<char> out = pattern(total, 7), in;
+    size_t sent = 0;
+    // Fill until the writer is refused for 300 ms in a row: the window is closed.
+    for (int idle = 0; idle < 30 && sent < total;) {
+        ssize_t n = send(c, out.data() + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<size_t>(n);
+            idle = 0;
+        } else {
+            CHECK_ERR(n, EAGAIN);
+            ++idle;
+            usleep(10000);
+        }
+    }
+    int queued = -1;
+    CHECK_EQ(ioctl(s, FIONREAD, &queued), 0);
+    CHECK(queued > 0);
+    CHECK_LE(queued, rcvbuf);
+    CHECK(sent < total);  // the rest waits in the writer, not in the reader
+
+    // Drain while the writer finishes: nothing lost, nothing reordered.
+    in.reserve(total);
+    char buf[65536];
+    for (int idle = 0; idle < 300 && in.size() < total;) {
+        bool moved = false;
+        if (sent < total) {
+            ssize_t n = send(c, out.data() + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += static_cast<size_t>(n);
+                moved = true;
+            }
+        }
+        ssize_t r = recv(s, buf, sizeof buf, MSG_DONTWAIT);
+        if (r > 0) {
+            in.insert(in.end(), buf, buf + r);
+            moved = true;
+        }
+        if (moved) {
+            idle = 0;
+        } else {
+            ++idle;
+            usleep(10000);
+        }
+    }
+    CHECK_EQ(in.size(), total);
+    CHECK(in == out);
+}
+
 SCENARIO(tcp_zero_length_send_returns_zero)
 {
     auto p = make_tcp_pair();

@@ -75,6 +75,8 @@
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 4
 #define TCP_WND (512 * 1024)
+// ... at most: SO_RCVBUF lowers a connection's window (patch 0014), as it does on Linux.
+#define LWIP_TCP_RCV_WND_LIMIT 1
 #define TCP_SND_BUF (512 * 1024)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 // Used only by lwIP's own socket layer (not built); our writability follows Linux (tcp_socket.cc).
