@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -111,21 +112,28 @@ void cpu_relax() { __builtin_ia32_pause(); }
 // and a context switch (tens of microseconds on a virtualised host); but every wait that does
 // sleep burns N microseconds first, so it is for latency-bound programs with CPUs to spare, as
 // Linux's net.core.busy_poll is.
-uint64_t park_spin_ns() {
-    static const uint64_t spin = [] {
-        const char* v = getenv("POLLUX_POLL_US");
-        if (v == nullptr || *v == '\0') return uint64_t{0};
-        char* end = nullptr;
-        errno = 0;
-        unsigned long us = strtoul(v, &end, 10);
-        if (errno != 0 || *end != '\0' || us > 1000 || *v == '-') {
-            fprintf(stderr, "pollux: expected POLLUX_POLL_US=0..1000 (microseconds), got \"%s\"\n", v);
-            _exit(2);
-        }
-        return sysconf(_SC_NPROCESSORS_ONLN) > 1 ? uint64_t{us} * 1000 : uint64_t{0};
-    }();
+namespace {
+bool multi_cpu() { return sysconf(_SC_NPROCESSORS_ONLN) > 1; }
+uint64_t spin_from_environment() {
+    const char* v = getenv("POLLUX_POLL_US");
+    if (v == nullptr || *v == '\0') return 0;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long us = strtoul(v, &end, 10);
+    if (errno != 0 || *end != '\0' || us > 1000 || *v == '-') {
+        fprintf(stderr, "pollux: expected POLLUX_POLL_US=0..1000 (microseconds), got \"%s\"\n", v);
+        _exit(2);
+    }
+    return multi_cpu() ? uint64_t{us} * 1000 : 0;
+}
+std::atomic<uint64_t>& spin_ns() {
+    static std::atomic<uint64_t> spin{spin_from_environment()};
     return spin;
 }
+}  // namespace
+
+uint64_t park_spin_ns() { return spin_ns().load(std::memory_order_relaxed); }
+void set_park_spin_ns(uint64_t ns) { spin_ns().store(multi_cpu() ? ns : 0, std::memory_order_relaxed); }
 void yield() { sched_yield(); }
 uintptr_t thread_self() { return static_cast<uintptr_t>(pthread_self()); }
 

@@ -12,6 +12,16 @@
 
 namespace pollux {
 
+// How the polling waits went (all Parkers): served, the token came while polling; slept, it did
+// not and the wait went to sleep (or timed out).
+struct ParkPollStats {
+    uint64_t served, slept;
+};
+inline std::atomic<uint64_t> park_polls_served{0}, park_polls_slept{0};
+inline ParkPollStats park_poll_stats() {
+    return {park_polls_served.load(std::memory_order_relaxed), park_polls_slept.load(std::memory_order_relaxed)};
+}
+
 class Parker {
 public:
     // Returns woken when a token was consumed; timed_out / interrupted otherwise.
@@ -30,6 +40,8 @@ public:
                 if (state_.load(std::memory_order_relaxed) == 1) break;
                 platform::yield();
             } while (state_.load(std::memory_order_relaxed) != 1 && platform::monotonic_ns() < until);
+            (state_.load(std::memory_order_relaxed) == 1 ? park_polls_served : park_polls_slept)
+                .fetch_add(1, std::memory_order_relaxed);
         }
         for (;;) {
             uint32_t state = state_.load(std::memory_order_acquire);

@@ -32,6 +32,9 @@ void cpu_relax();
 // neither side a futex call nor a context switch. 0 where nothing else could run meanwhile
 // (the unikernel's one CPU, a single-CPU host).
 uint64_t park_spin_ns();
+// Replaces it (hosted: what POLLUX_POLL_US set; tests turn polling on and off). Ignored where
+// park_spin_ns() is 0 by nature (one CPU).
+void set_park_spin_ns(uint64_t ns);
 
 // Fills buf with unpredictable bytes (hosted: getrandom(2)); for TCP ISN secrets and seeds.
 void entropy(void* buf, size_t len);

@@ -42,6 +42,7 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 void cpu_relax() { cpu::pause(); }
 // One CPU: while this thread polls, no other could be producing what it waits for.
 uint64_t park_spin_ns() { return 0; }
+void set_park_spin_ns(uint64_t) {}
 
 void entropy(void* buf, size_t len) { clock::entropy(buf, len); }
 
