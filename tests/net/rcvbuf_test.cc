@@ -46,7 +46,9 @@ struct Conn {
 void connect_pair(Conn& c, int listener_rcvbuf) {
     int l = static_cast<int>(pollux::sys_socket(AF_INET, SOCK_STREAM, 0));
     ASSERT_GE(l, 0);
-    if (listener_rcvbuf) ASSERT_EQ(set_int(l, SO_RCVBUF, listener_rcvbuf), 0);
+    if (listener_rcvbuf) {
+        ASSERT_EQ(set_int(l, SO_RCVBUF, listener_rcvbuf), 0);
+    }
     sockaddr_in a = nettest::addr4(0, 1, 0);
     ASSERT_EQ(pollux::sys_bind(l, &a, sizeof a), 0);
     ASSERT_EQ(pollux::sys_listen(l, 1), 0);
