@@ -75,29 +75,20 @@ struct UnixSkb {
     static UnixSkb* from(kstd::ListNode* node) { return kstd::container_of(node, &UnixSkb::node); }
 };
 
-// The two ends of a socketpair, freed with the second file.
-struct UnixStreamPair {
-    UnixSock socks[2];
-    std::atomic<int> files{2};
+UnixStreamPair::UnixStreamPair() {
+    for (UnixSock& sk : socks) sk.owner = this;
+}
 
-    UnixStreamPair() {
-        socks[0].peer = &socks[1];
-        socks[1].peer = &socks[0];
-    }
-    ~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {  // no file is left to race with
-        for (UnixSock& sk : socks) {
-            while (!sk.receive_queue.empty()) {
-                UnixSkb* skb = UnixSkb::from(sk.receive_queue.next);
-                kstd::list_del_init(&skb->node);
-                skb->~UnixSkb();
-                ::operator delete(skb);
-            }
+UnixStreamPair::~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {  // no file is left to race with
+    for (UnixSock& sk : socks) {
+        while (!sk.receive_queue.empty()) {
+            UnixSkb* skb = UnixSkb::from(sk.receive_queue.next);
+            kstd::list_del_init(&skb->node);
+            skb->~UnixSkb();
+            ::operator delete(skb);
         }
     }
-    void put() {
-        if (files.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-    }
-};
+}
 
 namespace {
 
@@ -185,13 +176,14 @@ int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
 
 }  // namespace
 
-UnixStreamSocket::UnixStreamSocket(UnixStreamPair& pair, UnixSock& sk, int flags)
-    : Socket(FileKind::unix_stream, flags), pair_(pair), sk_(sk) {}
+UnixStreamSocket::UnixStreamSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
 
 // unix_stream_sendmsg().
 kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
     if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
-    if (to != nullptr && to->len != 0) return kstd::err(EISCONN);  // a destination on a connected stream
+    bool connected = sk_.state.load(std::memory_order_acquire) == UnixSock::connected;
+    if (to != nullptr && to->len != 0) return kstd::err(connected ? EISCONN : EOPNOTSUPP);
+    if (!connected) return kstd::err(ENOTCONN);
     bool nosignal = (flags & abi::kMSG_NOSIGNAL) != 0;
     if ((sk_.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) {
         if (!nosignal) platform::raise_sigpipe();
@@ -230,7 +222,8 @@ kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, const So
 // error (or EOF's 0) only when nothing was.
 kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags, SockAddr* from, int* /*msg_flags*/) {
     if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
-    if (from != nullptr) from->len = 0;  // a socketpair's peer is unnamed: msg_namelen = 0
+    if (from != nullptr) from->len = 0;  // a stream reports no sender: msg_namelen = 0
+    if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(EINVAL);
     size_t size = to.remaining();
     // sock_rcvlowat(): SO_RCVLOWAT is 1, MSG_WAITALL wants everything, and never 0 (so an
     // empty recv() on an empty queue waits or fails with EAGAIN, as on Linux).
@@ -319,6 +312,8 @@ kstd::Result<void> UnixStreamSocket::shutdown(int how) {
         sk_.shutdown.fetch_or(mode, std::memory_order_acq_rel);
     }
     state_change(sk_);
+    // An unconnected socket or a listener has no peer to tell (no ENOTCONN: unix_shutdown()).
+    if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return {};
     UnixSock& other = *sk_.peer;
     uint8_t peer_mode = 0;
     if ((mode & UnixSock::RCV_SHUTDOWN) != 0) peer_mode |= UnixSock::SEND_SHUTDOWN;
@@ -340,14 +335,27 @@ PollMask UnixStreamSocket::poll(PollTable* pt) {
     if (shutdown == UnixSock::SHUTDOWN_MASK) mask |= abi::kEPOLLHUP;
     if ((shutdown & UnixSock::RCV_SHUTDOWN) != 0) mask |= abi::kEPOLLRDHUP | kReadable;
     if (sk_.qlen.load(std::memory_order_acquire) != 0) mask |= kReadable;
-    // Linux adds EPOLLHUP in TCP_CLOSE, a state a socketpair end reaches only in its own
-    // release, when nobody can poll it any more.
-    if (writable(sk_)) mask |= kWritable;
+    uint8_t state = sk_.state.load(std::memory_order_acquire);
+    if (state == UnixSock::listening && sk_.accept_len.load(std::memory_order_acquire) != 0) mask |= kReadable;
+    // TCP_CLOSE: a socket that never connected (a connected end reaches it only in release).
+    if (state == UnixSock::unconnected) mask |= abi::kEPOLLHUP;
+    if (state != UnixSock::listening && writable(sk_)) mask |= kWritable;  // 6.9+: a listener never is
     return mask;
 }
 
-// unix_getname() on an unnamed socketpair end: just the family.
-kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool /*peer*/) {
+// unix_getname(): the bound name, or just the family when unbound; a peer's needs a peer.
+kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool peer) {
+    const UnixSock* sk = &sk_;
+    if (peer) {
+        if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
+        sk = sk_.peer;
+    }
+    unsigned len = sk->addr_len.load(std::memory_order_acquire);
+    if (len != 0) {
+        std::memcpy(out.data, sk->addr.bytes, len);
+        out.len = len;
+        return {};
+    }
     uint16_t family = abi::kAF_UNIX;
     std::memcpy(out.data, &family, sizeof(family));
     out.len = sizeof(family);
@@ -358,6 +366,7 @@ kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool /*peer*/) {
 kstd::Result<long> UnixStreamSocket::ioctl(unsigned long cmd, uintptr_t arg) {
     long amount = 0;
     if (cmd == abi::kFIONREAD) {
+        if (sk_.state.load(std::memory_order_acquire) == UnixSock::listening) return kstd::err(EINVAL);  // unix_inq_len()
         LockGuard guard(sk_.lock);
         for (UnixSkb* skb = queue_head(sk_); skb != nullptr; skb = queue_next(sk_, skb)) amount += skb->unread();
     } else if (cmd == kSIOCOUTQ) {
@@ -371,24 +380,34 @@ kstd::Result<long> UnixStreamSocket::ioctl(unsigned long cmd, uintptr_t arg) {
     return 0L;
 }
 
-// unix_release_sock(): the peer can send no more, learns of unread data we drop (ECONNRESET),
-// and is woken; then our queue is purged, which uncharges (and wakes) the peer.
-void UnixStreamSocket::release() {
+// unix_release_sock(): the name goes first (no new connect finds us), the peer can send no
+// more, learns of unread data we drop or of a connection never accepted (ECONNRESET), and is
+// woken; then our queue is purged, which uncharges (and wakes) the peer.
+void unix_release_sock(UnixSock& sk, bool embryo) {
+    unix_unbind(sk);
+    uint8_t state;
     {
-        LockGuard guard(sk_.lock);
-        sk_.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
-        sk_.dead.store(true, std::memory_order_release);
+        LockGuard guard(sk.lock);
+        sk.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
+        sk.dead.store(true, std::memory_order_release);
+        state = sk.state.load(std::memory_order_acquire);
     }
-    UnixSock& other = *sk_.peer;
-    {
-        LockGuard guard(other.lock);
-        other.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
-        if (sk_.qlen.load(std::memory_order_acquire) != 0) other.err.store(ECONNRESET, std::memory_order_release);
+    if (state == UnixSock::listening) unix_drop_embryos(sk);
+    if (state == UnixSock::connected) {
+        UnixSock& other = *sk.peer;
+        {
+            LockGuard guard(other.lock);
+            other.shutdown.store(UnixSock::SHUTDOWN_MASK, std::memory_order_release);
+            if (embryo || sk.qlen.load(std::memory_order_acquire) != 0) other.err.store(ECONNRESET, std::memory_order_release);
+        }
+        state_change(other);
     }
-    state_change(other);
-    while (UnixSkb* skb = dequeue(sk_)) free_skb(skb);
-    pair_.put();
+    sk.peer_wait.wake_up_all(0);  // connect()s waiting for room see the listener gone
+    while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
+    sk.owner->put();
 }
+
+void UnixStreamSocket::release() { unix_release_sock(sk_, false); }
 
 namespace {
 
@@ -412,9 +431,13 @@ long install_pair(int fd1, int fd2, int flags) {
     FileRef a;
     FileRef b;
     if (UnixStreamPair* pair = new (std::nothrow) UnixStreamPair()) {
+        for (int i = 0; i < 2; ++i) {
+            pair->socks[i].peer = &pair->socks[1 - i];
+            pair->socks[i].state.store(UnixSock::connected, std::memory_order_relaxed);
+        }
         int file_flags = abi::kO_RDWR | (flags & abi::kSOCK_NONBLOCK);  // sock_alloc_file()
-        a = FileRef(new (std::nothrow) UnixStreamSocket(*pair, pair->socks[0], file_flags));
-        b = FileRef(new (std::nothrow) UnixStreamSocket(*pair, pair->socks[1], file_flags));
+        a = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[0], file_flags));
+        b = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[1], file_flags));
         if (!a) pair->put();  // the missing file's share; a present one's goes with its release
         // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): the pair starts with one reference per socket, so the first put cannot free it
         if (!b) pair->put();

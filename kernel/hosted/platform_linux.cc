@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -336,6 +337,28 @@ bool capable_net_admin() {
     struct __user_cap_data_struct data[2] = {};
     if (raw(SYS_capget, reinterpret_cast<long>(&header), reinterpret_cast<long>(data)) < 0) return false;
     return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+// The host's file system holds the names (the host applies the umask); only the tests make
+// Pollux's own AF_UNIX sockets hosted, since the shim sends socket(AF_UNIX) to the host.
+int unix_mknod(const char* path, bool create, UnixNode& node) {
+    struct stat st;
+    if (!create) return raw(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(path), reinterpret_cast<long>(&st),
+                            AT_SYMLINK_NOFOLLOW) == 0 ? EADDRINUSE : 0;
+    long r = raw(SYS_mknodat, AT_FDCWD, reinterpret_cast<long>(path), S_IFSOCK | 0777, 0);
+    if (r == -EEXIST) return EADDRINUSE;
+    if (r < 0) return static_cast<int>(-r);
+    return unix_find_node(path, node);
+}
+
+int unix_find_node(const char* path, UnixNode& node) {
+    struct stat st;
+    long r = raw(SYS_newfstatat, AT_FDCWD, reinterpret_cast<long>(path), reinterpret_cast<long>(&st), 0);
+    if (r < 0) return static_cast<int>(-r);
+    if (!S_ISSOCK(st.st_mode)) return ECONNREFUSED;
+    node.dev = st.st_dev;
+    node.ino = st.st_ino;
+    return 0;
 }
 
 }  // namespace pollux::platform

@@ -1,5 +1,6 @@
-// UnixStreamSocket: one end of an AF_UNIX SOCK_STREAM socketpair, after Linux's
-// net/unix/af_unix.c (6.x) and the sock helpers it uses (net/core/sock.c).
+// UnixStreamSocket: an AF_UNIX SOCK_STREAM socket (a socketpair end, or one made by socket()
+// that may bind, listen, connect and accept), after Linux's net/unix/af_unix.c (6.x) and the
+// sock helpers it uses (net/core/sock.c). The named half lives in unix_listen.cc.
 //
 // Model: each end has a receive queue of skbs, one per sendmsg chunk (a send is cut into
 // chunks of at most kMaxSkbPayload bytes, as unix_stream_sendmsg() sizes its paged skbs).
@@ -16,9 +17,17 @@
 // Invariants: a queued skb has unconsumed bytes; qlen counts the queued skbs; wmem_alloc is 1
 // plus the truesize of every skb this end allocated that is not yet freed.
 //
-// Lifetime: both UnixSocks live in one pair object shared by the two files, freed when the
-// second end is released, so a reader may always uncharge (and wake) the sender of an skb,
-// even after the sender's file is gone (Linux pins the sock with its wmem instead).
+// Named sockets: `state` moves once from unconnected to listening or connected (bindlock
+// serialises bind/listen/connect on one socket); `peer` is set before `state` says connected
+// and never changes after. A listener's accept_queue holds embryos (the server ends connect()
+// made), guarded by the listener's lock. An address, once published in addr_len, never
+// changes. The bound-name table has its own lock, taken outside any UnixSock lock.
+//
+// Lifetime: both UnixSocks live in one pair object, freed with its last reference, so a
+// reader may always uncharge (and wake) the sender of an skb, even after the sender's file is
+// gone (Linux pins the sock with its wmem instead). socket() makes a pair whose second sock
+// is the embryo its connect() will queue; each file, each queued embryo and each connect()
+// in flight towards a listener holds a reference.
 #pragma once
 
 #include <atomic>
@@ -36,6 +45,13 @@ namespace pollux {
 
 struct UnixStreamPair;
 
+// struct unix_address: a sockaddr_un as bind() stored it (sun_path NUL-terminated for a path).
+struct UnixAddr {
+    static constexpr unsigned kMaxLen = 110;  // sizeof(struct sockaddr_un)
+    // One more for the NUL unix_mkname_bsd() adds to a 108-byte path (getname then reports 111).
+    unsigned char bytes[kMaxLen + 1];
+};
+
 // Linux's struct sock + struct unix_sock: the state of one end that outlives its file.
 struct UnixSock {
     static constexpr uint8_t RCV_SHUTDOWN = 1;   // include/net/sock.h
@@ -52,12 +68,43 @@ struct UnixSock {
     std::atomic<long> wmem_alloc{1};                // sk_wmem_alloc (a refcount, hence the 1)
     Mutex iolock;
     WaitQueueHead wq;                               // sk_sleep(): readers, writers, pollers
-    UnixSock* peer = nullptr;                       // unix_peer(), fixed for a socketpair
+    UnixSock* peer = nullptr;                       // unix_peer(), fixed once connected
+
+    enum State : uint8_t { unconnected, listening, connected };  // TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED
+    std::atomic<uint8_t> state{unconnected};
+    std::atomic<uint8_t> addr_len{0};               // 0: unbound; else addr's length
+    UnixAddr addr;                                  // written once, before addr_len
+    Mutex bindlock;                                 // u->bindlock
+    UnixStreamPair* owner = nullptr;
+    // Bound names: the abstract name is addr itself; a path's node is (node_dev, node_ino).
+    UnixSock* bound_next = nullptr;                 // on the table, under its lock
+    bool bound = false;
+    uint64_t node_dev = 0, node_ino = 0;
+    // Listening: the embryos connect() queued (accept_node), at most backlog + 1 of them
+    // (unix_recvq_full() compares with >); peer_wait holds connect()s waiting for room.
+    kstd::ListNode accept_queue GUARDED_BY(lock);
+    kstd::ListNode accept_node;                     // an embryo's place on its listener's queue
+    std::atomic<uint32_t> accept_len{0};
+    std::atomic<int> backlog{0};
+    WaitQueueHead peer_wait;
+};
+
+// The two socks of a socketpair, or of a socket() and the server end its connect() makes.
+struct UnixStreamPair {
+    UnixSock socks[2];
+    std::atomic<int> refs{2};
+
+    UnixStreamPair();
+    ~UnixStreamPair();
+    void get() { refs.fetch_add(1, std::memory_order_relaxed); }
+    void put() {
+        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
 };
 
 class UnixStreamSocket final : public Socket {
 public:
-    UnixStreamSocket(UnixStreamPair& pair, UnixSock& sk, int flags);
+    UnixStreamSocket(UnixSock& sk, int flags);
 
     PollMask poll(PollTable* pt) override;
     kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
@@ -69,6 +116,11 @@ public:
     // unix_shutdown(): how is SHUT_RD, SHUT_WR or SHUT_RDWR.
     kstd::Result<void> shutdown(int how) override;
     kstd::Result<void> getname(SockAddr& out, bool peer) override;
+    // unix_bind(), unix_listen(), unix_stream_connect(), unix_accept(): unix_listen.cc.
+    kstd::Result<void> bind(const SockAddr& addr) override;
+    kstd::Result<void> listen(int backlog) override;
+    kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
+    kstd::Result<FileRef> accept(int flags, bool nonblock) override;
 
     UnixSock& sock() { return sk_; }
 
@@ -76,8 +128,17 @@ protected:
     void release() override;
 
 private:
-    UnixStreamPair& pair_;
     UnixSock& sk_;
 };
+
+// unix_release_sock(): what closing a socket's last file, or a listener dropping an embryo
+// it never accepted, does to the sock and its peer. Drops the sock's pair reference.
+void unix_release_sock(UnixSock& sk, bool embryo);
+// unix_listen.cc: takes the sock's name out of the table; releases a dead listener's embryos.
+void unix_unbind(UnixSock& sk);
+void unix_drop_embryos(UnixSock& listener);
+// socket(AF_UNIX, SOCK_STREAM) through sys_socket(); the platforms that serve AF_UNIX
+// themselves call it at boot.
+void unix_register();
 
 }  // namespace pollux

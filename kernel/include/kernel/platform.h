@@ -89,6 +89,17 @@ long max_user_watches();
 // true only if every one of them asks for SA_RESTART.
 bool signal_restarts_syscall();
 
+// AF_UNIX names in the file system (unix(7)): the node bind() makes and connect() finds,
+// known by (dev, ino). Paths are NUL-terminated; results are 0 or an errno of the path walk.
+struct UnixNode {
+    uint64_t dev = 0, ino = 0;
+};
+// mknod(path, S_IFSOCK | (0777 & ~umask)), with EADDRINUSE for a name that exists. With
+// create false only the checks run: a second bind() fails with EINVAL only after them.
+int unix_mknod(const char* path, bool create, UnixNode& node);
+// The node path names, symlinks followed; ECONNREFUSED when it is not a socket.
+int unix_find_node(const char* path, UnixNode& node);
+
 // Linux lets only CAP_NET_ADMIN raise an eventpoll's busy-poll budget above NAPI_POLL_WEIGHT.
 bool capable_net_admin();
 

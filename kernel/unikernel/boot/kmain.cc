@@ -28,6 +28,7 @@
 #include "pci/pci.h"
 #include "platform/clock.h"
 #include "sched/scheduler.h"
+#include "eventpoll/unix_stream.h"
 #include "net/net_init.h"
 #include "syscall/syscall.h"
 #include "syscall/syscall_stats.h"
@@ -246,6 +247,7 @@ extern "C" [[noreturn]] void kernel_entry() {
         printk(KERN_INFO "boot: application of %lu KiB at %#lx\n", boot_info.module_size / 1024, boot_info.module_paddr);
         user::init();
         if (!net::net_init(cmdline)) machine_exit(kBadCommandLineStatus);
+        unix_register();  // named AF_UNIX stream sockets, over the root tree's socket nodes
         sys::install_console_fds();
         // Diagnostics and the vDSO boot tests' control (tests/boot/apps/vdso.c).
         if (cmdline.has("pollux.syscall_stats")) sys::enable_syscall_stats();

@@ -31,6 +31,7 @@ inline constexpr uint32_t kS_IFDIR = 0040000;
 inline constexpr uint32_t kS_IFCHR = 0020000;
 inline constexpr uint32_t kS_IFREG = 0100000;
 inline constexpr uint32_t kS_IFLNK = 0120000;
+inline constexpr uint32_t kS_IFSOCK = 0140000;
 inline constexpr uint32_t kPermMask = 07777;
 // MAX_LFS_FILESIZE on 64-bit: a write or truncate past it is EFBIG.
 inline constexpr int64_t kMaxFileSize = INT64_MAX;
@@ -85,6 +86,7 @@ struct Inode {
     bool is_regular() const { return (mode & kS_IFMT) == kS_IFREG; }
     bool is_symlink() const { return (mode & kS_IFMT) == kS_IFLNK; }
     bool is_chardev() const { return (mode & kS_IFMT) == kS_IFCHR; }
+    bool is_socket() const { return (mode & kS_IFMT) == kS_IFSOCK; }
     bool is_generated() const { return render != nullptr; }
 
     // Copies [pos, size) out, zeros past len. The bytes copied (0 at or past the end).

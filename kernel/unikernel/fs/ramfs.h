@@ -59,6 +59,7 @@ struct Node {
     bool is_regular() const { return inode->is_regular(); }
     bool is_symlink() const { return inode->is_symlink(); }
     bool is_chardev() const { return inode->is_chardev(); }
+    bool is_socket() const { return inode->is_socket(); }
     bool is_generated() const { return inode->is_generated(); }
     bool linked() const { return parent != nullptr; }
     // st_nlink: a directory counts ".", its name and its subdirectories' "..", 0 once removed.

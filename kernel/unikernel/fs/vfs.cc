@@ -165,6 +165,7 @@ int open_node(RamFs& fs, Node* base, const char* path, size_t len, int flags, ui
         out = Opened{node, 0, flags, nullptr};
         return 0;
     }
+    if (node->is_socket()) return ENXIO;  // a socket inode's bad_sock_fops
     if (node->is_chardev()) {
         // A device's writes are the device's business (may_open() applies EROFS to regular
         // files, directories and links only).

@@ -66,6 +66,12 @@ int symlink(RamFs& fs, const char* target, size_t target_len, Node* base, const 
 // the old path.
 int link(RamFs& fs, Node* old_base, const char* old_path, size_t old_len, Node* new_base, const char* new_path,
          size_t new_len, bool follow, Node* old_node = nullptr);
+// An AF_UNIX bind()'s node (unix_bind_bsd(): kern_path_create(), then vfs_mknod() of
+// S_IFSOCK | (0777 & ~umask)); with create false, only the checks. EEXIST is EADDRINUSE.
+int mknod_socket(RamFs& fs, const char* path, size_t len, bool create, uint64_t* ino);
+// connect()'s unix_find_bsd(): the node a path names, symlinks followed; ECONNREFUSED when it
+// is not a socket.
+int find_socket(RamFs& fs, const char* path, size_t len, uint64_t* ino);
 // fchmodat(2) (a symlink is followed), fchmod(2) of a pinned node.
 int chmod(RamFs& fs, Node* base, const char* path, size_t len, uint32_t mode);
 int chmod(RamFs& fs, Node* node, uint32_t mode);

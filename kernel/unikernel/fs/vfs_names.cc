@@ -97,6 +97,27 @@ int mkdir(RamFs& fs, Node* base, const char* path, size_t len, uint32_t mode) {
     return made.ok() ? 0 : made.error_code();
 }
 
+int mknod_socket(RamFs& fs, const char* path, size_t len, bool create, uint64_t* ino) {
+    LockGuard guard(fs.mutex());
+    Parent p = parent_of(fs, nullptr, path, len);
+    int error = may_create(p);
+    if (error == EEXIST) return EADDRINUSE;
+    if (error != 0 || !create) return error;
+    kstd::Result<Node*> made = fs.create(p.dir, p.name, p.len, kS_IFSOCK | (0777 & ~fs.umask()));
+    if (!made.ok()) return made.error_code();
+    *ino = made.value()->inode->ino;
+    return 0;
+}
+
+int find_socket(RamFs& fs, const char* path, size_t len, uint64_t* ino) {
+    LockGuard guard(fs.mutex());
+    Lookup l = fs.lookup(nullptr, path, len, true);
+    if (l.error != 0) return l.error;
+    if (!l.node->is_socket()) return ECONNREFUSED;
+    *ino = l.node->inode->ino;
+    return 0;
+}
+
 int unlink(RamFs& fs, Node* base, const char* path, size_t len, bool dir) {
     LockGuard guard(fs.mutex());
     Parent p = parent_of(fs, base, path, len);

@@ -9,6 +9,8 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "fs/root_fs.h"
+#include "fs/vfs.h"
 #include "kernel/platform.h"
 #include "kernel/timer.h"
 #include "mm/heap.h"
@@ -139,5 +141,15 @@ bool sigmask_swap(const uint64_t* mask, uint64_t* old) { return signal::sigmask_
 long max_user_watches() { return 1 << 20; }
 bool signal_restarts_syscall() { return signal::restarts_syscall(); }
 bool capable_net_admin() { return true; }        // the one application owns the machine
+
+// The root tree's inode numbers are never reused, so the number alone names a node.
+int unix_mknod(const char* path, bool create, UnixNode& node) {
+    node.dev = 0;
+    return fs::mknod_socket(fs::root_fs(), path, strlen(path), create, &node.ino);
+}
+int unix_find_node(const char* path, UnixNode& node) {
+    node.dev = 0;
+    return fs::find_socket(fs::root_fs(), path, strlen(path), &node.ino);
+}
 
 }  // namespace pollux::platform
