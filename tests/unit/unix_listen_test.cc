@@ -1,0 +1,151 @@
+// Unit tests for named AF_UNIX stream sockets (eventpoll/unix_listen.cc), hosted: names in the
+// abstract namespace and, through the hosted platform::unix_mknod, on the host's file system.
+// They cover what the conformance suite cannot reach from outside: blocked connect() and
+// accept() calls woken by another thread's close or connect, the pair references that keep a
+// listener's memory alive under a connect in flight (ASan watches), and the wake-up key a
+// listener's waiters get.
+#include <gtest/gtest.h>
+#include <linux/errno.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventpoll/fd_table.h"
+#include "eventpoll/sys.h"
+#include "eventpoll/unix_stream.h"
+#include "wake_recorder.h"
+
+namespace pollux {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Addr {
+    sockaddr_un sun{};
+    int len = 0;
+};
+
+Addr abstract(const std::string& name) {
+    static int counter = 0;
+    std::string unique = name + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    Addr a;
+    a.sun.sun_family = abi::kAF_UNIX;
+    std::memcpy(a.sun.sun_path + 1, unique.data(), unique.size());
+    a.len = static_cast<int>(offsetof(sockaddr_un, sun_path) + 1 + unique.size());
+    return a;
+}
+
+class UnixListenTest : public ::testing::Test {
+protected:
+    void SetUp() override { unix_register(); }
+    void TearDown() override {
+        for (int fd : fds_) sys_close(fd);
+    }
+    int sock(int flags = 0) {
+        int fd = static_cast<int>(sys_socket(abi::kAF_UNIX, abi::kSOCK_STREAM | flags, 0));
+        EXPECT_GE(fd, 0);
+        if (fd >= 0) fds_.push_back(fd);
+        return fd;
+    }
+    int listener(const Addr& a, int backlog) {
+        int fd = sock();
+        EXPECT_EQ(sys_bind(fd, &a.sun, a.len), 0);
+        EXPECT_EQ(sys_listen(fd, backlog), 0);
+        return fd;
+    }
+    void close_fd(int fd) {
+        EXPECT_EQ(sys_close(fd), 0);
+        std::erase(fds_, fd);
+    }
+    std::vector<int> fds_;
+};
+
+TEST_F(UnixListenTest, SocketRefusesOtherTypesAndProtocols) {
+    EXPECT_EQ(sys_socket(abi::kAF_UNIX, abi::kSOCK_DGRAM, 0), -ESOCKTNOSUPPORT);  // ours only
+    EXPECT_EQ(sys_socket(abi::kAF_UNIX, 5, 0), -ESOCKTNOSUPPORT);                 // SOCK_SEQPACKET
+    EXPECT_EQ(sys_socket(abi::kAF_UNIX, abi::kSOCK_STREAM, 2), -EPROTONOSUPPORT);
+}
+
+TEST_F(UnixListenTest, ListenerCloseWakesABlockedConnectWithRefusal) {
+    Addr a = abstract("full");
+    int l = listener(a, 0);
+    int c1 = sock();
+    ASSERT_EQ(sys_connect(c1, &a.sun, a.len), 0);  // backlog 0 holds one
+    int c2 = sock();
+    auto blocked = std::async(std::launch::async, [&] { return sys_connect(c2, &a.sun, a.len); });
+    EXPECT_EQ(blocked.wait_for(100ms), std::future_status::timeout);
+    close_fd(l);  // the waiter holds a reference: its look at the listener must stay valid
+    ASSERT_EQ(blocked.wait_for(2s), std::future_status::ready);
+    EXPECT_EQ(blocked.get(), -ECONNREFUSED);
+    char byte;
+    EXPECT_EQ(sys_read(c1, &byte, 1), -ECONNRESET);  // never accepted
+    EXPECT_EQ(sys_read(c1, &byte, 1), 0);
+}
+
+TEST_F(UnixListenTest, ConnectWakesABlockedAcceptAndPollers) {
+    Addr a = abstract("accept");
+    int l = listener(a, 4);
+    test::WakeRecorder rec(FdTable::instance().get(l));
+    auto accepted = std::async(std::launch::async, [&] { return sys_accept4(l, nullptr, nullptr, 0); });
+    EXPECT_EQ(accepted.wait_for(50ms), std::future_status::timeout);
+    int c = sock();
+    ASSERT_EQ(sys_connect(c, &a.sun, a.len), 0);
+    ASSERT_EQ(accepted.wait_for(2s), std::future_status::ready);
+    int s = static_cast<int>(accepted.get());
+    ASSERT_GE(s, 0);
+    fds_.push_back(s);
+    ASSERT_FALSE(rec.keys().empty());
+    EXPECT_EQ(rec.keys().front(), abi::kEPOLLIN | abi::kEPOLLRDNORM);
+    EXPECT_EQ(sys_write(c, "x", 1), 1);
+    char byte = 0;
+    EXPECT_EQ(sys_read(s, &byte, 1), 1);
+    EXPECT_EQ(byte, 'x');
+}
+
+TEST_F(UnixListenTest, ClientOutlivesItsAcceptedPeerAndTheListener) {
+    Addr a = abstract("life");
+    int l = listener(a, 4);
+    int c = sock();
+    ASSERT_EQ(sys_connect(c, &a.sun, a.len), 0);
+    int s = static_cast<int>(sys_accept4(l, nullptr, nullptr, 0));
+    ASSERT_GE(s, 0);
+    EXPECT_EQ(sys_write(c, "unread", 6), 6);
+    close_fd(l);
+    EXPECT_EQ(sys_close(s), 0);  // drops unread data: the client learns ECONNRESET
+    char byte;
+    EXPECT_EQ(sys_read(c, &byte, 1), -ECONNRESET);
+    EXPECT_EQ(sys_sendto(c, "x", 1, abi::kMSG_NOSIGNAL, nullptr, 0), -EPIPE);
+}
+
+TEST_F(UnixListenTest, HostedPathsAreHostSocketNodes) {
+    char dir[] = "/tmp/unix-listen-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    std::string path = std::string(dir) + "/s";
+    Addr a;
+    a.sun.sun_family = abi::kAF_UNIX;
+    std::memcpy(a.sun.sun_path, path.c_str(), path.size() + 1);
+    a.len = static_cast<int>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    int l = listener(a, 1);
+    struct stat st {};
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    int c = sock();
+    EXPECT_EQ(sys_connect(c, &a.sun, a.len), 0);
+    EXPECT_EQ(sys_bind(sock(), &a.sun, a.len), -EADDRINUSE);
+    close_fd(l);
+    EXPECT_EQ(sys_connect(sock(), &a.sun, a.len), -ECONNREFUSED);  // the node stays, nobody listens
+    unlink(path.c_str());
+    EXPECT_EQ(sys_connect(sock(), &a.sun, a.len), -ENOENT);
+    rmdir(dir);
+}
+
+}  // namespace
+}  // namespace pollux
