@@ -339,7 +339,7 @@ PollMask UnixStreamSocket::poll(PollTable* pt) {
     if (state == UnixSock::listening && sk_.accept_len.load(std::memory_order_acquire) != 0) mask |= kReadable;
     // TCP_CLOSE: a socket that never connected (a connected end reaches it only in release).
     if (state == UnixSock::unconnected) mask |= abi::kEPOLLHUP;
-    if (state != UnixSock::listening && writable(sk_)) mask |= kWritable;  // 6.9+: a listener never is
+    if (state != UnixSock::listening && writable(sk_)) mask |= kWritable;  // a listener never is (6.18, measured)
     return mask;
 }
 

@@ -140,6 +140,18 @@ TEST_F(UnixListenTest, HostedPathsAreHostSocketNodes) {
     int c = sock();
     EXPECT_EQ(sys_connect(c, &a.sun, a.len), 0);
     EXPECT_EQ(sys_bind(sock(), &a.sun, a.len), -EADDRINUSE);
+    // A second bind: the node's checks first, then EINVAL, and nothing left behind.
+    Addr fresh = a;
+    std::string fresh_path = path + "2";
+    std::memcpy(fresh.sun.sun_path, fresh_path.c_str(), fresh_path.size() + 1);
+    fresh.len = a.len + 1;
+    EXPECT_EQ(sys_bind(l, &fresh.sun, fresh.len), -EINVAL);
+    EXPECT_NE(access(fresh_path.c_str(), F_OK), 0);
+    Addr missing = a;
+    std::string missing_path = std::string(dir) + "/no/s";
+    std::memcpy(missing.sun.sun_path, missing_path.c_str(), missing_path.size() + 1);
+    missing.len = static_cast<int>(offsetof(sockaddr_un, sun_path) + missing_path.size() + 1);
+    EXPECT_EQ(sys_bind(l, &missing.sun, missing.len), -ENOENT);
     close_fd(l);
     EXPECT_EQ(sys_connect(sock(), &a.sun, a.len), -ECONNREFUSED);  // the node stays, nobody listens
     unlink(path.c_str());

@@ -21,7 +21,7 @@
 // serialises bind/listen/connect on one socket); `peer` is set before `state` says connected
 // and never changes after. A listener's accept_queue holds embryos (the server ends connect()
 // made), guarded by the listener's lock. An address, once published in addr_len, never
-// changes. The bound-name table has its own lock, taken outside any UnixSock lock.
+// changes. The bound-name table has its own lock, never held together with a UnixSock lock.
 //
 // Lifetime: both UnixSocks live in one pair object, freed with its last reference, so a
 // reader may always uncharge (and wake) the sender of an skb, even after the sender's file is
