@@ -186,6 +186,7 @@ void unmap(uint64_t start, uint64_t len) {
     sched::IrqGuard guard;
     carve(start, end);
     unmap_pages(start, end);
+    mm::release_user_tables(start, end);
     // The freed range is handed out again: the next search starts above it (Linux's old
     // free_area_cache). Without this a program that maps and unmaps buffers walked down the
     // address space for good, leaving a page table behind every 2 MiB it passed.
