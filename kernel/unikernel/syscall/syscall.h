@@ -140,6 +140,7 @@ int64_t sys_rseq(const Args&);
 int64_t sys_prlimit64(const Args&);
 int64_t sys_getrlimit(const Args&);
 int64_t sys_uname(const Args&);
+int64_t sys_sysinfo(const Args&);
 int64_t sys_arch_prctl(const Args&);
 int64_t sys_getrandom(const Args&);
 int64_t sys_sched_yield(const Args&);

@@ -95,6 +95,7 @@ struct Table {
         handlers[__NR_prlimit64] = sys_prlimit64;
         handlers[__NR_getrlimit] = sys_getrlimit;
         handlers[__NR_uname] = sys_uname;
+        handlers[__NR_sysinfo] = sys_sysinfo;
         handlers[__NR_arch_prctl] = sys_arch_prctl;
         handlers[__NR_rt_sigaction] = sys_rt_sigaction;
         handlers[__NR_rt_sigprocmask] = sys_rt_sigprocmask;
