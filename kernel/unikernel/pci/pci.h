@@ -34,6 +34,8 @@ struct Function {
     uint8_t msi_cap;          // config offset of the MSI capability, 0 if none
     uint8_t msix_cap;         // same for MSI-X
     uint16_t msix_table_size;
+    uint8_t interrupt_pin;    // 1-4 for INTA-INTD, 0 if the function has no INTx
+    uint8_t interrupt_line;   // what the firmware wrote (its ISA IRQ), 0xff or 0 if nothing
 };
 
 // Enumerates and prints one line per function and per BAR; returns the function count
@@ -51,6 +53,16 @@ bool enable_msi(const Function& f, uint8_t vector);
 // Points MSI-X table entry `entry` at `vector` on the boot CPU, unmasks it, and turns MSI-X
 // on (INTx off, bus mastering on). The table's BAR must be assigned. False without MSI-X.
 bool enable_msix(const Function& f, uint16_t entry, uint8_t vector);
+
+// A PIIX3/PIIX4 south bridge (QEMU's pc) routes PCI INTx only through its PIRQ route control
+// registers, which only firmware that sets up INTx programs (SeaBIOS does, qboot does not):
+// routes every disabled PIRQ to ISA IRQ `irq`. Returns the IRQ the function's INTx reaches
+// through the PIIX (its PIRQ's route), or 0 when there is no PIIX or the function has no pin.
+uint8_t route_piix_intx(const Function& f, uint8_t irq);
+
+// Legacy INTx on: Interrupt Disable clear, bus mastering and memory decoding on (what a device
+// that cannot use MSI or MSI-X needs to interrupt and to reach its rings).
+void enable_intx(const Function& f);
 
 uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);
