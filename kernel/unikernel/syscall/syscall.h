@@ -141,6 +141,8 @@ int64_t sys_prlimit64(const Args&);
 int64_t sys_getrlimit(const Args&);
 int64_t sys_uname(const Args&);
 int64_t sys_sysinfo(const Args&);
+int64_t sys_getrusage(const Args&);
+int64_t sys_times(const Args&);
 int64_t sys_arch_prctl(const Args&);
 int64_t sys_getrandom(const Args&);
 int64_t sys_sched_yield(const Args&);
