@@ -2,8 +2,8 @@
 
 #include <new>
 
-#include "arch/x86_64/cpu.h"
 #include "acpi/acpi.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
@@ -63,8 +63,8 @@ void on_rx_interrupt(InterruptFrame&) {
 // function's INTx is the ACPI _PRT's to say, an AML method this kernel does not interpret. So
 // every pin it may be goes to the vector, level-triggered: the ISA IRQ the firmware wrote into
 // the interrupt line register (SeaBIOS routes PCI INTx to IRQ 5, 10 or 11 on pc and q35), the
-// IRQ a PIIX routes the function's PIRQ to (pc: set up here when the firmware did not, as
-// qboot does not), and GSIs 16-23 (q35's ICH9 wires PIRQ A-H there). The first interrupt the
+// IRQ a PIIX routes the function's PIRQ to (pc; qboot's line register disagrees with it), and
+// GSIs 16-23 (q35's ICH9 wires PIRQ A-H there). The first interrupt the
 // device claims (its ISR status) is on the pin whose Remote IRR is set: that pin stays, the
 // others are masked. A candidate in service that the device does not claim is someone else's,
 // and is masked at once, so another device's line cannot storm.
@@ -104,9 +104,10 @@ bool route_intx(const pci::Function& f, uint8_t vector) {
         intx.gsi[intx.count++] = gsi;
     };
     if (f.interrupt_line >= 1 && f.interrupt_line < 16) add(acpi::interrupts().isa[f.interrupt_line].gsi);
-    // On pc under qboot nothing routes the PIIX's PIRQs yet: IRQ 11, as SeaBIOS would.
+    // A PIRQ no firmware routed goes to IRQ 11, one SeaBIOS uses.
     constexpr uint8_t kPiixIrq = 11;
-    if (uint8_t irq = pci::route_piix_intx(f, kPiixIrq); irq >= 1 && irq < 16) add(acpi::interrupts().isa[irq].gsi);
+    uint8_t piix_irq = pci::route_piix_intx(f, kPiixIrq);
+    if (piix_irq >= 1 && piix_irq < 16) add(acpi::interrupts().isa[piix_irq].gsi);
     for (uint32_t gsi = 16; gsi < 24; ++gsi) add(gsi);
     if (intx.count == 0) return false;
     idt::set_handler(vector, on_intx_interrupt);
@@ -116,7 +117,6 @@ bool route_intx(const pci::Function& f, uint8_t vector) {
 }
 
 }  // namespace
-
 
 virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
     const pci::Function* f = nullptr;

@@ -324,8 +324,8 @@ uint8_t route_piix_intx(const Function& f, uint8_t irq) {
 
 void enable_intx(const Function& f) {
     uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
-    config_write32(f.bus, f.device, f.function, kRegCommand,
-                   ((command & 0xffff) & ~uint32_t(kCommandIntxDisable)) | kCommandBusMaster | kCommandMemory | kCommandIo);
+    uint32_t on = kCommandBusMaster | kCommandMemory | kCommandIo;
+    config_write32(f.bus, f.device, f.function, kRegCommand, (command & 0xffff & ~uint32_t(kCommandIntxDisable)) | on);
 }
 
 size_t function_count() { return count; }

@@ -55,9 +55,10 @@ bool enable_msi(const Function& f, uint8_t vector);
 bool enable_msix(const Function& f, uint16_t entry, uint8_t vector);
 
 // A PIIX3/PIIX4 south bridge (QEMU's pc) routes PCI INTx only through its PIRQ route control
-// registers, which only firmware that sets up INTx programs (SeaBIOS does, qboot does not):
-// routes every disabled PIRQ to ISA IRQ `irq`. Returns the IRQ the function's INTx reaches
-// through the PIIX (its PIRQ's route), or 0 when there is no PIIX or the function has no pin.
+// registers: returns the ISA IRQ the function's INTx reaches through them (its PIRQ's route),
+// first routing every PIRQ the firmware left disabled to `irq`; 0 when there is no PIIX or the
+// function has no pin. The interrupt line register need not agree: under qboot, slot 2's INTA
+// says 11 while its PIRQ B is routed to 10.
 uint8_t route_piix_intx(const Function& f, uint8_t irq);
 
 // Legacy INTx on: Interrupt Disable clear, bus mastering and memory decoding on (what a device
