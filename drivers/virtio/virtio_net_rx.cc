@@ -10,11 +10,12 @@ constexpr uint32_t kEthHeader = 14;
 
 }  // namespace
 
-void VirtioNet::interrupt() {
+bool VirtioNet::interrupt() {
     // On a shared line the ISR read is what lowers it (4.1.4.5.1); with MSI-X there is nothing
     // to acknowledge and reading it would only cost an exit.
-    if (isr_ack_ && transport_.ack_interrupt() == 0) return;  // not ours
+    if (isr_ack_ && transport_.ack_interrupt() == 0) return false;
     napi_.schedule();
+    return true;
 }
 
 void VirtioNet::napi_irq(net::Napi& napi, bool enable) {

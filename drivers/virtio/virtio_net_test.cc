@@ -47,8 +47,14 @@ public:
         static const uint8_t cfg[8] = {0x52, 0x54, 0, 0x12, 0x34, 0x56, 1, 0};
         std::memcpy(out, cfg + offset, len);
     }
-    uint32_t ack_interrupt() override { return 1; }
-    bool has_msix() const override { return true; }
+    uint32_t isr = 1;  // what a read of the ISR status returns (and clears, on a real device)
+    int isr_reads = 0;
+    bool msix = true;
+    uint32_t ack_interrupt() override {
+        ++isr_reads;
+        return isr;
+    }
+    bool has_msix() const override { return msix; }
 };
 
 struct Sink final : net::RxSink {
@@ -90,6 +96,34 @@ TEST_F(VirtioNetTest, NegotiatesWhatItImplementsOnly) {
     EXPECT_EQ(dev->mac(), (std::array<uint8_t, 6>{0x52, 0x54, 0, 0x12, 0x34, 0x56}));
     EXPECT_TRUE(dev->link_up());
     EXPECT_EQ(t.notifies[0], 1);  // the posted RX buffers, once
+}
+
+// With MSI-X the vector is the device's own: no ISR read. On a shared line (INTx) the ISR
+// status decides whether the interrupt was the device's, which the kernel's INTx routing needs
+// to tell its pin from another's.
+TEST(VirtioNetInterrupt, ClaimsASharedLineOnlyWhenItsIsrSaysSo) {
+    HeapDma dma;
+    FakeTransport t;
+    t.msix = false;
+    const char* why = nullptr;
+    VirtioNet* dev = VirtioNet::create(t, dma, "vnet0", VirtioNetOptions{}, &why);
+    ASSERT_NE(dev, nullptr) << why;
+    t.isr = 0;
+    EXPECT_FALSE(dev->interrupt());
+    EXPECT_FALSE(dev->napi().scheduled());
+    t.isr = 1;
+    EXPECT_TRUE(dev->interrupt());
+    EXPECT_TRUE(dev->napi().scheduled());
+    EXPECT_EQ(t.isr_reads, 2);
+    dev->napi().poll(64);
+
+    FakeTransport m;
+    VirtioNet* with_msix = VirtioNet::create(m, dma, "vnet1", VirtioNetOptions{}, &why);
+    ASSERT_NE(with_msix, nullptr) << why;
+    m.isr = 0;
+    EXPECT_TRUE(with_msix->interrupt());
+    EXPECT_EQ(m.isr_reads, 0);
+    with_msix->napi().poll(64);
 }
 
 TEST_F(VirtioNetTest, RefusesALegacyOnlyDevice) {

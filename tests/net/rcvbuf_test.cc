@@ -75,20 +75,27 @@ void fill_until_stalled(int fd, const std::vector<uint8_t>& data, size_t* sent, 
     }
 }
 
-// Moves the rest of `data` across (the writer sending, the reader reading) and checks it.
-void drain_and_check(Conn& c, const std::vector<uint8_t>& data, size_t sent, std::vector<uint8_t>& got,
-                     std::chrono::seconds limit) {
+// Moves `data` across from *sent on (the writer sending, the reader reading, neither
+// blocking) until the reader has `until` bytes or `limit` passes.
+void move_until(Conn& c, const std::vector<uint8_t>& data, size_t* sent, std::vector<uint8_t>& got, size_t until,
+                std::chrono::seconds limit) {
     std::vector<uint8_t> buf(64 * 1024);
     auto deadline = Clock::now() + limit;
-    while (got.size() < data.size() && Clock::now() < deadline) {
-        if (sent < data.size()) {
-            long n = pollux::sys_sendto(c.client, data.data() + sent, data.size() - sent, MSG_DONTWAIT, nullptr, 0);
-            if (n > 0) sent += static_cast<size_t>(n);
+    while (got.size() < until && Clock::now() < deadline) {
+        if (*sent < data.size()) {
+            long n = pollux::sys_sendto(c.client, data.data() + *sent, data.size() - *sent, MSG_DONTWAIT, nullptr, 0);
+            if (n > 0) *sent += static_cast<size_t>(n);
         }
         long r = pollux::sys_recvfrom(c.server, buf.data(), buf.size(), MSG_DONTWAIT, nullptr, nullptr);
         if (r > 0) got.insert(got.end(), buf.data(), buf.data() + r);
         if (r == -EAGAIN) std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
+}
+
+// Moves the rest of `data` across and checks that every byte arrived in order.
+void drain_and_check(Conn& c, const std::vector<uint8_t>& data, size_t sent, std::vector<uint8_t>& got,
+                     std::chrono::seconds limit) {
+    move_until(c, data, &sent, got, data.size(), limit);
     ASSERT_EQ(got.size(), data.size());
     EXPECT_TRUE(got == data);
 }
@@ -135,17 +142,7 @@ TEST_F(RcvBuf, LoweredAndRaisedOnALiveConnection) {
 
     ASSERT_EQ(set_int(c.server, SO_RCVBUF, 4096), 0);  // a window of 4096
     // Move 1 MiB: more than the promised window and the debt together.
-    std::vector<uint8_t> buf(64 * 1024);
-    deadline = Clock::now() + std::chrono::seconds(30);
-    while (got.size() < (1u << 20) && Clock::now() < deadline) {
-        if (sent < data.size()) {
-            long n = pollux::sys_sendto(c.client, data.data() + sent, data.size() - sent, MSG_DONTWAIT, nullptr, 0);
-            if (n > 0) sent += static_cast<size_t>(n);
-        }
-        long r = pollux::sys_recvfrom(c.server, buf.data(), buf.size(), MSG_DONTWAIT, nullptr, nullptr);
-        if (r > 0) got.insert(got.end(), buf.data(), buf.data() + r);
-        if (r == -EAGAIN) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
+    move_until(c, data, &sent, got, 1u << 20, std::chrono::seconds(30));
     ASSERT_GE(got.size(), 1u << 20);
     fill_until_stalled(c.client, data, &sent, 300);
     int q = queued(c.server);

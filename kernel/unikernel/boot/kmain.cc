@@ -147,7 +147,8 @@ void init_interrupts() {
 void apply_loglevel(const Cmdline& cmdline) {
     char value[8];
     if (cmdline.has("quiet")) set_console_loglevel(4);
-    if (cmdline.get("printk.time", value, sizeof value)) set_printk_time(strcmp(value, "0") != 0 && strcmp(value, "n") != 0);
+    if (cmdline.get("printk.time", value, sizeof value))
+        set_printk_time(strcmp(value, "0") != 0 && strcmp(value, "n") != 0 && strcmp(value, "N") != 0);
     if (cmdline.get("loglevel", value, sizeof value) && value[0] >= '0' && value[0] <= '8' && !value[1])
         set_console_loglevel(value[0] - '0');
 }
@@ -165,10 +166,14 @@ void init_time(uint64_t tsc_at_kmain) {
     char khz[16];
     uint64_t override_hz = 0;
     if (Cmdline(boot_info.cmdline).get("tsc_early_khz", khz, sizeof khz)) {
-        const char* p = khz;
-        for (; *p >= '0' && *p <= '9' && override_hz < 100'000'000; ++p) override_hz = override_hz * 10 + uint64_t(*p - '0');
-        override_hz = *p ? 0 : override_hz * 1000;
-        if (!override_hz) printk("time: ignoring tsc_early_khz=%s (not a number of kHz)\n", khz);
+        bool digits = khz[0] != '\0';
+        uint64_t k = 0;
+        for (const char* p = khz; *p && digits; ++p) {
+            digits = *p >= '0' && *p <= '9';
+            if (digits && k < 100'000'000) k = k * 10 + uint64_t(*p - '0');  // saturates: out of range
+        }
+        override_hz = digits ? k * 1000 : 0;
+        if (!digits) printk("time: ignoring tsc_early_khz=%s (not a number of kHz)\n", khz);
     }
     if (!tsc::init(override_hz)) panic("time: no usable TSC frequency");
     if (override_hz && tsc::hz() != override_hz) printk("time: ignoring tsc_early_khz=%s (out of range)\n", khz);

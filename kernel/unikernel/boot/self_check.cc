@@ -8,6 +8,8 @@
 #include "mm/direct_map.h"
 #include "mm/frame_allocator.h"
 #include "mm/heap.h"
+#include "mm/page_table.h"
+#include "user/address_space.h"
 
 extern "C" void* realloc(void*, size_t);
 extern "C" void* calloc(size_t, size_t);
@@ -229,6 +231,27 @@ void check_frames() {
     CHECK(frames.free_frames() == free_before);
 }
 
+// munmap gives back the page tables it emptied (mm::release_user_tables): one page in each of
+// 32 gigabytes of the user half needs a page table and a directory apiece (and one directory
+// pointer table); once unmapped, every frame is free again. Before, the tables stayed.
+void check_user_tables() {
+    auto& frames = mm::frames();
+    size_t before = frames.free_frames();
+    constexpr uint64_t kBase = 0x200000000000, kGiB = 1ull << 30;
+    constexpr int kPages = 32;
+    bool mapped = true;
+    for (int i = 0; i < kPages; ++i) {
+        uint64_t va = kBase + uint64_t(i) * kGiB;
+        mapped &= user::map_anonymous(va, mm::kPageSize, user::kProtRead | user::kProtWrite) == 0 &&
+                  user::populate(va, mm::kPageSize, true) == 0;
+    }
+    CHECK(mapped);
+    CHECK(frames.free_frames() == before - 3 * kPages - 1);  // pages, page tables, directories
+    for (int i = 0; i < kPages; ++i) user::unmap(kBase + uint64_t(i) * kGiB, mm::kPageSize);
+    CHECK(frames.free_frames() == before);
+    CHECK(!mm::is_mapped(kBase));
+}
+
 }  // namespace
 
 int run_self_check() {
@@ -238,6 +261,7 @@ int run_self_check() {
     check_strings();
     check_heap();
     check_frames();
+    check_user_tables();
     if (failures) printk("selfcheck: %d of %d checks FAILED\n", failures, checks);
     else printk("selfcheck: all %d checks passed\n", checks);
     return failures;

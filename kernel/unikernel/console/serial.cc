@@ -1,6 +1,7 @@
 #include "console/serial.h"
 
 #include "arch/x86_64/cpu.h"
+#include "sched/irq_guard.h"
 
 namespace pollux::console {
 namespace {
@@ -33,10 +34,19 @@ void serial_init() {
     cpu::outb(kCom1 + kModemControl, 0x0b);  // DTR + RTS + OUT2 (on PCs OUT2 gates the IRQ line)
 }
 
+// A line at a time (at most kChunk bytes) with interrupts masked, so that what a handler prints
+// (virtio-net's INTx pin, a signal's report) lands between lines, not inside one; in chunks, so
+// that a program writing megabytes to its console does not mask interrupts for seconds.
 void serial_write(const char* s, size_t len) {
-    for (size_t i = 0; i < len; ++i) {
-        if (s[i] == '\n') put('\r');
-        put(s[i]);
+    constexpr size_t kChunk = 256;
+    for (size_t i = 0; i < len;) {
+        sched::IrqGuard guard;
+        for (size_t end = i + kChunk; i < len && i < end;) {
+            char c = s[i++];
+            if (c == '\n') put('\r');
+            put(c);
+            if (c == '\n') break;
+        }
     }
 }
 

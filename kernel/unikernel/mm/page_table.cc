@@ -184,4 +184,45 @@ uint64_t* user_pte(uint64_t va, bool create) {
     return &t[index_at(va, 0)];
 }
 
+namespace {
+
+bool table_empty(const uint64_t* t) {
+    for (int i = 0; i < 512; ++i)
+        if (t[i]) return false;
+    return true;
+}
+
+// Below the table at `level` (3: the PML4) that maps from `base`: frees every child table whose
+// span meets [start, end) and that is empty once its own children are freed.
+size_t prune(uint64_t* t, int level, uint64_t base, uint64_t start, uint64_t end) {
+    size_t freed = 0;
+    uint64_t span = kPageSize << (9 * level);  // what one entry of this table maps
+    for (int i = 0; i < 512; ++i) {
+        uint64_t from = base + uint64_t(i) * span, to = from + span;
+        if (to <= start || from >= end) continue;
+        uint64_t e = t[i];
+        if (!(e & kPtePresent) || (e & kPteHuge)) continue;
+        uint64_t* child = table(e & kAddressMask);
+        if (level > 1) freed += prune(child, level - 1, from, start, end);
+        if (table_empty(child)) {
+            t[i] = 0;
+            frames().free(e & kAddressMask);
+            ++freed;
+        }
+    }
+    return freed;
+}
+
+}  // namespace
+
+size_t release_user_tables(uint64_t start, uint64_t end) {
+    if (end > kUserTop) end = kUserTop;
+    if (start >= end) return 0;
+    size_t freed = prune(table(pml4_phys), 3, 0, start, end);
+    // A freed table may still sit in the paging-structure caches: reloading CR3 drops them
+    // with the user half's TLB entries (the kernel's are global and stay).
+    if (freed) cpu::write_cr3(cpu::read_cr3());
+    return freed;
+}
+
 }  // namespace pollux::mm

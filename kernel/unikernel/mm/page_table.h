@@ -45,5 +45,9 @@ void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags);
 // The leaf entry for a user address, creating the tables on the way when `create`; null when
 // va is not a user address or (without create) a table is missing. The caller flushes the TLB.
 uint64_t* user_pte(uint64_t va, bool create);
+// Frees the user page tables (and the directories above them) in [start, end) that map
+// nothing any more, as Linux's free_pgtables() does after munmap; the frames go back to the
+// allocator and the TLB is flushed. Returns how many tables were freed.
+size_t release_user_tables(uint64_t start, uint64_t end);
 
 }  // namespace pollux::mm

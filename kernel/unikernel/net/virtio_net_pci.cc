@@ -2,8 +2,10 @@
 
 #include <new>
 
+#include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "console/printk.h"
 #include "drivers/virtio/pci_legacy.h"
@@ -57,6 +59,63 @@ void on_rx_interrupt(InterruptFrame&) {
     lapic::eoi();
 }
 
+// INTx without MSI-X (vectors=0, old hypervisors and NICs). Which I/O APIC pin carries the
+// function's INTx is the ACPI _PRT's to say, an AML method this kernel does not interpret. So
+// every pin it may be goes to the vector, level-triggered: the ISA IRQ the firmware wrote into
+// the interrupt line register (SeaBIOS routes PCI INTx to IRQ 5, 10 or 11 on pc and q35), the
+// IRQ a PIIX routes the function's PIRQ to (pc; qboot's line register disagrees with it), and
+// GSIs 16-23 (q35's ICH9 wires PIRQ A-H there). The first interrupt the
+// device claims (its ISR status) is on the pin whose Remote IRR is set: that pin stays, the
+// others are masked. A candidate in service that the device does not claim is someone else's,
+// and is masked at once, so another device's line cannot storm.
+constexpr int kMaxIntxPins = 9;
+struct IntxPins {
+    uint32_t gsi[kMaxIntxPins];
+    int count = 0;
+    int own = -1;  // index into gsi once known
+    uint8_t pin = 0;
+} intx;
+
+void on_intx_interrupt(InterruptFrame&) {
+    bool ours = device != nullptr && device->interrupt();
+    for (int i = 0; i < intx.count; ++i) {
+        if (i == intx.own || !ioapic::in_service(intx.gsi[i])) continue;
+        if (ours && intx.own < 0) {
+            intx.own = i;
+            printk(KERN_INFO "virtio-net: INT%c arrives on GSI %u\n", 'A' + intx.pin - 1, intx.gsi[i]);
+        } else {
+            ioapic::mask(intx.gsi[i]);
+        }
+    }
+    if (ours && intx.own >= 0) {
+        for (int i = 0; i < intx.count; ++i)
+            if (i != intx.own) ioapic::mask(intx.gsi[i]);
+    }
+    lapic::eoi();
+}
+
+bool route_intx(const pci::Function& f, uint8_t vector) {
+    if (f.interrupt_pin < 1 || f.interrupt_pin > 4) return false;
+    intx.pin = f.interrupt_pin;
+    auto add = [](uint32_t gsi) {
+        if (intx.count == kMaxIntxPins || !ioapic::covers(gsi) || ioapic::routed(gsi)) return;
+        for (int i = 0; i < intx.count; ++i)
+            if (intx.gsi[i] == gsi) return;
+        intx.gsi[intx.count++] = gsi;
+    };
+    if (f.interrupt_line >= 1 && f.interrupt_line < 16) add(acpi::interrupts().isa[f.interrupt_line].gsi);
+    // A PIRQ no firmware routed goes to IRQ 11, one SeaBIOS uses.
+    constexpr uint8_t kPiixIrq = 11;
+    uint8_t piix_irq = pci::route_piix_intx(f, kPiixIrq);
+    if (piix_irq >= 1 && piix_irq < 16) add(acpi::interrupts().isa[piix_irq].gsi);
+    for (uint32_t gsi = 16; gsi < 24; ++gsi) add(gsi);
+    if (intx.count == 0) return false;
+    idt::set_handler(vector, on_intx_interrupt);
+    pci::enable_intx(f);
+    for (int i = 0; i < intx.count; ++i) ioapic::route(intx.gsi[i], vector, false, true);
+    return true;
+}
+
 }  // namespace
 
 virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
@@ -74,12 +133,11 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
     auto* access = new (std::nothrow) PciAccess(*f);
     auto* modern = new (std::nothrow) virtio::PciModernTransport;
     if (access == nullptr || modern == nullptr) return nullptr;
-    idt::set_handler(vector, on_rx_interrupt);
     // Only the RX queue interrupts (entry 0); configuration changes and TX completions do not.
+    idt::set_handler(vector, on_rx_interrupt);
     access->msix = f->msix_cap != 0 && pci::enable_msix(*f, 0, vector);
-    if (!access->msix) {
-        printk("virtio-net: %02x:%02x.%x has no usable MSI-X (INTx is not wired up yet)\n", f->bus, f->device,
-               f->function);
+    if (!access->msix && !route_intx(*f, vector)) {
+        printk("virtio-net: %02x:%02x.%x has neither usable MSI-X nor an INTx pin\n", f->bus, f->device, f->function);
         return nullptr;
     }
     // The modern interface when the device has it; else, for a transitional device without it
@@ -113,10 +171,13 @@ virtio::VirtioNet* virtio_net_pci_probe(uint8_t vector) {
     // three). One poll now picks up whatever came and re-arms the interrupt.
     device->napi().schedule();
     std::array<uint8_t, 6> mac = device->mac();
+    char irq[48];
+    if (access->msix) ksnprintf(irq, sizeof irq, "RX on MSI-X entry 0");
+    else ksnprintf(irq, sizeof irq, "INT%c on one of %d pins", 'A' + f->interrupt_pin - 1, intx.count);
     printk(KERN_INFO "virtio-net: %02x:%02x.%x %04x:%04x %s PCI, features %#lx, mac %02x:%02x:%02x:%02x:%02x:%02x, "
-           "rx/tx queues %u/%u, RX on MSI-X entry 0 -> vector %#x\n",
+           "rx/tx queues %u/%u, %s -> vector %#x\n",
            f->bus, f->device, f->function, f->vendor_id, f->device_id, kind, device->negotiated_features(), mac[0], mac[1],
-           mac[2], mac[3], mac[4], mac[5], device->rx_queue_size(), device->tx_queue_size(), vector);
+           mac[2], mac[3], mac[4], mac[5], device->rx_queue_size(), device->tx_queue_size(), irq, vector);
     return device;
 }
 

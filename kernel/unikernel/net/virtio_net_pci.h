@@ -1,5 +1,6 @@
-// Finds a virtio-net PCI function and brings it up as a VirtioNet over the modern transport,
-// its RX queue on MSI-X table entry 0 and `vector`. The device's DMA addresses are physical
+// Finds a virtio-net PCI function and brings it up as a VirtioNet over the modern transport (or
+// the legacy one), its RX queue on MSI-X table entry 0 and `vector`, or, without MSI-X, its
+// INTx pin on `vector`. The device's DMA addresses are physical
 // addresses (no IOMMU), translated through the direct map or the kernel image's mapping.
 #pragma once
 

@@ -13,7 +13,7 @@ constexpr uint32_t kConfigEnable = 1u << 31;
 
 // Configuration header offsets (PCI Local Bus spec 3.0, 6.1; bridges: PCI-to-PCI Bridge spec 1.2, 3.2).
 constexpr uint8_t kRegVendorDevice = 0x00, kRegCommand = 0x04, kRegClass = 0x08, kRegHeader = 0x0c,
-                  kRegBar0 = 0x10, kRegBridgeBuses = 0x18;
+                  kRegBar0 = 0x10, kRegBridgeBuses = 0x18, kRegInterrupt = 0x3c;
 constexpr uint16_t kCommandIo = 1 << 0, kCommandMemory = 1 << 1, kCommandBusMaster = 1 << 2,
                    kCommandIntxDisable = 1 << 10;
 constexpr uint8_t kRegCapabilities = 0x34;
@@ -174,6 +174,9 @@ void scan_function(uint8_t bus, uint8_t dev, uint8_t fn, int depth) {
     int bar_count = type == 0 ? 6 : type == kHeaderBridge ? 2 : 0;
     for (int i = 0; i < bar_count;) i += probe_bar(f, i);
     find_capabilities(f);
+    uint32_t interrupt = config_read32(bus, dev, fn, kRegInterrupt);
+    f.interrupt_line = uint8_t(interrupt);
+    f.interrupt_pin = uint8_t(interrupt >> 8);
     if (type == kHeaderBridge && depth < 8) {
         uint8_t secondary = uint8_t(config_read32(bus, dev, fn, kRegBridgeBuses) >> 8);
         if (secondary > bus) scan_bus(secondary, depth + 1);
@@ -294,6 +297,35 @@ bool enable_msix(const Function& f, uint16_t entry, uint8_t vector) {
     config_write32(f.bus, f.device, f.function, kRegCommand,
                    (command & 0xffff) | kCommandIntxDisable | kCommandBusMaster | kCommandMemory);
     return true;
+}
+
+uint8_t route_piix_intx(const Function& f, uint8_t irq) {
+    // PIIX3 datasheet (290550), 2.2.10: PIRQRC[A:D] at 0x60-0x63, bit 7 disables the route,
+    // bits 3:0 the ISA IRQ. Devices on bus 0 swizzle INTA-D by slot; QEMU's piix3 does
+    // (slot - 1 + pin) mod 4, the wiring the firmware's tables describe.
+    constexpr uint16_t kIntel = 0x8086, kPiix3 = 0x7000, kPiix4 = 0x7110;
+    constexpr uint8_t kRegPirqRoute = 0x60, kRouteDisabled = 0x80;
+    if (f.interrupt_pin < 1 || f.interrupt_pin > 4 || f.bus != 0) return 0;
+    for (size_t i = 0; i < count; ++i) {
+        const Function& b = functions[i];
+        if (b.vendor_id != kIntel || (b.device_id != kPiix3 && b.device_id != kPiix4) || b.function != 0) continue;
+        uint32_t routes = config_read32(b.bus, b.device, b.function, kRegPirqRoute);
+        for (int pirq = 0; pirq < 4; ++pirq) {
+            if ((routes >> (8 * pirq)) & kRouteDisabled) {
+                routes = (routes & ~(0xffu << (8 * pirq))) | uint32_t(irq) << (8 * pirq);
+            }
+        }
+        config_write32(b.bus, b.device, b.function, kRegPirqRoute, routes);
+        int pirq = (f.device - 1 + f.interrupt_pin - 1) & 3;
+        return uint8_t((routes >> (8 * pirq)) & 0x0f);
+    }
+    return 0;
+}
+
+void enable_intx(const Function& f) {
+    uint32_t command = config_read32(f.bus, f.device, f.function, kRegCommand);
+    uint32_t on = kCommandBusMaster | kCommandMemory | kCommandIo;
+    config_write32(f.bus, f.device, f.function, kRegCommand, (command & 0xffff & ~uint32_t(kCommandIntxDisable)) | on);
 }
 
 size_t function_count() { return count; }

@@ -34,6 +34,8 @@ struct Function {
     uint8_t msi_cap;          // config offset of the MSI capability, 0 if none
     uint8_t msix_cap;         // same for MSI-X
     uint16_t msix_table_size;
+    uint8_t interrupt_pin;    // 1-4 for INTA-INTD, 0 if the function has no INTx
+    uint8_t interrupt_line;   // what the firmware wrote (its ISA IRQ), 0xff or 0 if nothing
 };
 
 // Enumerates and prints one line per function and per BAR; returns the function count
@@ -51,6 +53,17 @@ bool enable_msi(const Function& f, uint8_t vector);
 // Points MSI-X table entry `entry` at `vector` on the boot CPU, unmasks it, and turns MSI-X
 // on (INTx off, bus mastering on). The table's BAR must be assigned. False without MSI-X.
 bool enable_msix(const Function& f, uint16_t entry, uint8_t vector);
+
+// A PIIX3/PIIX4 south bridge (QEMU's pc) routes PCI INTx only through its PIRQ route control
+// registers: returns the ISA IRQ the function's INTx reaches through them (its PIRQ's route),
+// first routing every PIRQ the firmware left disabled to `irq`; 0 when there is no PIIX or the
+// function has no pin. The interrupt line register need not agree: under qboot, slot 2's INTA
+// says 11 while its PIRQ B is routed to 10.
+uint8_t route_piix_intx(const Function& f, uint8_t irq);
+
+// Legacy INTx on: Interrupt Disable clear, bus mastering and memory decoding on (what a device
+// that cannot use MSI or MSI-X needs to interrupt and to reach its rings).
+void enable_intx(const Function& f);
 
 uint32_t config_read32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset);
 void config_write32(uint8_t bus, uint8_t device, uint8_t function, uint8_t offset, uint32_t value);

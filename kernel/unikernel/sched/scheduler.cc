@@ -49,6 +49,8 @@ uint64_t next_stack_slot = 0;
 int next_tid = 1;
 bool started = false;
 uint64_t application_ns = 0;  // the CPU time of application threads, up to their last switch
+uint64_t application_sys = 0;  // its kernel-mode part, up to the last switch or return to CPL3
+uint64_t application_voluntary = 0, application_involuntary = 0;
 
 uint64_t now_ns() { return tsc::ticks_to_ns(cpu::rdtsc()); }
 
@@ -116,7 +118,21 @@ void schedule() {
     uint64_t now = now_ns();
     uint64_t ran = now - cpu0.run_start;
     prev->cpu_ns += ran;
-    if (prev->user) application_ns += ran;
+    if (prev->user) {
+        application_ns += ran;
+        if (prev->in_kernel) {
+            prev->sys_ns += now - prev->kernel_since;
+            application_sys += now - prev->kernel_since;
+        }
+        if (next != prev) {
+            bool preempted = prev->state == ThreadState::runnable;
+            ++(preempted ? prev->involuntary_switches : prev->voluntary_switches);
+            ++(preempted ? application_involuntary : application_voluntary);
+        }
+    }
+    // Always in its kernel half when it is switched to (schedule() runs there): the stretch
+    // starts now.
+    next->kernel_since = now;
     cpu0.run_start = now;
     cpu0.slice_end = now + kTimeSliceNs;
     rearm(now);
@@ -324,6 +340,45 @@ uint64_t thread_cpu_ns(const Thread* t) {
 uint64_t application_cpu_ns() {
     IrqGuard guard;
     return application_ns + (cpu0.current->user ? now_ns() - cpu0.run_start : 0);
+}
+
+CpuTimes thread_times(const Thread* t) {
+    IrqGuard guard;
+    uint64_t now = now_ns();
+    bool on_cpu = t == cpu0.current;
+    uint64_t cpu = t->cpu_ns + (on_cpu ? now - cpu0.run_start : 0);
+    uint64_t sys = t->sys_ns + (on_cpu && t->in_kernel ? now - t->kernel_since : 0);
+    return {cpu - sys, sys};
+}
+
+CpuTimes application_times() {
+    IrqGuard guard;
+    uint64_t now = now_ns();
+    const Thread* t = cpu0.current;
+    uint64_t cpu = application_ns + (t->user ? now - cpu0.run_start : 0);
+    uint64_t sys = application_sys + (t->user && t->in_kernel ? now - t->kernel_since : 0);
+    return {cpu - sys, sys};
+}
+
+void application_switches(uint64_t& voluntary, uint64_t& involuntary) {
+    IrqGuard guard;
+    voluntary = application_voluntary;
+    involuntary = application_involuntary;
+}
+
+void kernel_entered_from_user() {
+    Thread* t = cpu0.current;
+    t->in_kernel = true;
+    t->kernel_since = now_ns();
+}
+
+void returning_to_user() {
+    Thread* t = cpu0.current;
+    if (!t->in_kernel) return;
+    uint64_t stretch = now_ns() - t->kernel_since;
+    t->sys_ns += stretch;
+    application_sys += stretch;
+    t->in_kernel = false;
 }
 
 uint64_t kernel_entry_stack() { return cpu0.current->stack_top; }

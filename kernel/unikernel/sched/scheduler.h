@@ -53,6 +53,19 @@ int sleep_until_interruptible(uint64_t deadline_ns);
 // What CLOCK_*_CPUTIME_ID and the CPU-time interval timers measure. Any context.
 uint64_t thread_cpu_ns(const Thread* t);
 uint64_t application_cpu_ns();
+// The user-mode and kernel-mode parts of those, read at one instant (getrusage's ru_utime and
+// ru_stime; ITIMER_VIRTUAL counts the user part). Any context.
+struct CpuTimes {
+    uint64_t user_ns, sys_ns;
+};
+CpuTimes thread_times(const Thread* t);
+CpuTimes application_times();
+// The application's context switches, living and exited threads (ru_nvcsw, ru_nivcsw).
+void application_switches(uint64_t& voluntary, uint64_t& involuntary);
+// The current application thread left CPL3 (a syscall, an interrupt or fault from user mode),
+// or is about to return to it. Interrupts off.
+void kernel_entered_from_user();
+void returning_to_user();
 
 // The stack a kernel entry from CPL3 lands on (TSS.RSP0 and the syscall entry).
 uint64_t kernel_entry_stack();

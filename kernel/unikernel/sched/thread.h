@@ -30,9 +30,17 @@ struct Thread {
     bool sleeping = false;
     uint64_t deadline = 0;  // absolute monotonic ns while sleeping
     bool woken = false;
-    // Time this thread has been on the CPU, in its kernel and user mode together (there is no
-    // user/system split): settled at each context switch (scheduler.cc).
+    // Time this thread has been on the CPU, in its kernel and user mode together: settled at
+    // each context switch (scheduler.cc). sys_ns is the kernel-mode part of an application
+    // thread's: from each entry from CPL3 (syscall, interrupt, fault) to the return, while
+    // in_kernel, kernel_since being when the current stretch began or the thread came back on
+    // the CPU. A new thread starts in its kernel half.
     uint64_t cpu_ns = 0;
+    uint64_t sys_ns = 0;
+    uint64_t kernel_since = 0;
+    bool in_kernel = true;
+    // Context switches (getrusage's ru_nvcsw, ru_nivcsw): it blocked, or it was preempted.
+    uint64_t voluntary_switches = 0, involuntary_switches = 0;
 
     uintptr_t wait_key = 0;  // the futex word's address while on the wait list
     uint32_t wait_bitset = 0;

@@ -349,6 +349,6 @@ extern "C" void signal_exit_to_user(pollux::InterruptFrame* f, uint8_t* fx, uint
     using namespace pollux::signal;
     sched::Thread* t = sched::current();
     bool syscall = from_syscall && f->vector != detail::kNoSyscall;
-    if (!t->sigpending && !t->signals.restore_mask && !(syscall && restart_code(f->rax))) return;
-    deliver(t, f, fx, syscall);
+    if (t->sigpending || t->signals.restore_mask || (syscall && restart_code(f->rax))) deliver(t, f, fx, syscall);
+    sched::returning_to_user();  // the last of the kernel-mode stretch (ru_stime)
 }

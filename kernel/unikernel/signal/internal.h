@@ -44,6 +44,8 @@ int dequeue(sched::Thread* t, uint64_t allowed, SigInfo& info);
 // Discards pending instances of sig everywhere (rt_sigaction to an ignoring action).
 void discard(int sig);
 sched::Thread* find_thread(int tid);
+// The application's living threads (sysinfo's procs).
+int thread_count();
 // timers.cc: the POSIX timer id's signal was just dequeued; returns its si_overrun (the
 // expirations since it was queued), which timer_getoverrun reports from now on. 0 for a timer
 // deleted meanwhile.

@@ -144,6 +144,12 @@ void discard(int sig) {
     }
 }
 
+int thread_count() {
+    int n = 0;
+    for (sched::Thread* t = threads; t; t = t->signals.next) ++n;
+    return n;
+}
+
 sched::Thread* find_thread(int tid) {
     for (sched::Thread* t = threads; t; t = t->signals.next)
         if (t->tid == tid) return t;

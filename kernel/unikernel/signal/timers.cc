@@ -10,8 +10,9 @@
 // Timers live in a fixed table: a slot is never freed under a callback.
 //
 // CPU time is the scheduler's accounting (sched::application_cpu_ns, thread_cpu_ns): the time
-// application threads spent on the CPU, user and kernel mode together. So ITIMER_VIRTUAL,
-// which on Linux counts user time alone, runs as fast as ITIMER_PROF here. A CPU-time expiry
+// application threads spent on the CPU, user and kernel mode together, which ITIMER_PROF and
+// the CPU-time clocks count; ITIMER_VIRTUAL counts the user-mode part alone, as on Linux
+// (sched::application_times). A CPU-time expiry
 // is armed on the monotonic clock for the CPU time still missing (CPU time cannot advance
 // faster than wall time) and re-armed from the callback until the CPU clock has got there.
 //
@@ -51,7 +52,7 @@ constexpr int kSigevSignal = 0, kSigevNone = 1, kSigevThread = 2, kSigevThreadId
 constexpr int kItimerReal = 0, kItimerVirtual = 1, kItimerProf = 2;
 
 enum class Kind : uint8_t { posix, itimer };
-enum class Clock : uint8_t { realtime, monotonic, process_cpu, thread_cpu };
+enum class Clock : uint8_t { realtime, monotonic, process_cpu, process_user, thread_cpu };
 
 void expired(Timer& t);
 
@@ -85,6 +86,7 @@ bool clock_now(const IntervalTimer& t, uint64_t& now) {
     case Clock::realtime: now = clock::realtime_ns(); return true;
     case Clock::monotonic: now = clock::monotonic_ns(); return true;
     case Clock::process_cpu: now = sched::application_cpu_ns(); return true;
+    case Clock::process_user: now = sched::application_times().user_ns; return true;
     case Clock::thread_cpu:
         if (sched::Thread* th = find_thread(t.cpu_tid)) {
             now = sched::thread_cpu_ns(th);
@@ -237,7 +239,9 @@ IntervalTimer* itimer(int64_t which) {
     if (!t.used) {
         t.used = true;
         t.kind = Kind::itimer;
-        t.clock = which == kItimerReal ? Clock::monotonic : Clock::process_cpu;
+        t.clock = which == kItimerReal      ? Clock::monotonic
+                  : which == kItimerVirtual ? Clock::process_user
+                                            : Clock::process_cpu;
         t.sig = which == kItimerReal ? kSigAlrm : which == kItimerVirtual ? kSigVtalrm : kSigProf;
     }
     return &t;

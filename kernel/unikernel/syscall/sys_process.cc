@@ -12,6 +12,9 @@
 #include "arch/x86_64/cpu.h"
 #include "console/printk.h"
 #include "kernel/platform.h"
+#include "mm/direct_map.h"
+#include "mm/frame_allocator.h"
+#include "mm/heap.h"
 #include "platform/clock.h"
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
@@ -84,6 +87,36 @@ int64_t sys_uname(const Args& a) {
     set_field(u.machine, "x86_64");
     set_field(u.domainname, "(none)");
     return put(a.a0, u) ? 0 : -EFAULT;
+}
+
+// struct sysinfo (include/uapi/linux/sysinfo.h) on x86_64: 112 bytes.
+struct SysInfo {
+    int64_t uptime;
+    uint64_t loads[3];
+    uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    uint16_t procs, pad;
+    uint64_t totalhigh, freehigh;
+    uint32_t mem_unit;
+    char reserved[4];
+};
+static_assert(sizeof(SysInfo) == 112);
+
+// do_sysinfo(): uptime in whole seconds rounded up as Linux does; RAM is what the memory map
+// gave, free RAM the free frames and the heap's free bytes (this kernel's two pools); no
+// swap, no load average kept (0), procs the application's threads.
+int64_t sys_sysinfo(const Args& a) {
+    SysInfo info{};
+    uint64_t up = platform::monotonic_ns();
+    info.uptime = int64_t((up + 999'999'999) / 1'000'000'000);
+    info.totalram = mm::frames().ram_frames() * mm::kPageSize;
+    info.freeram = mm::frames().free_frames() * mm::kPageSize + mm::heap_stats().free;
+    if (info.freeram > info.totalram) info.freeram = info.totalram;
+    {
+        sched::IrqGuard guard;  // the thread list changes under interrupts
+        info.procs = uint16_t(signal::detail::thread_count());
+    }
+    info.mem_unit = 1;
+    return put(a.a0, info) ? 0 : -EFAULT;
 }
 
 int64_t sys_arch_prctl(const Args& a) {

@@ -1,7 +1,7 @@
 // Clocks and sleeping. CLOCK_MONOTONIC, _RAW, _COARSE and BOOTTIME are the TSC since reset;
 // REALTIME adds the epoch from the command line (platform/clock.h). The CPU-time clocks are the
 // scheduler's accounting (sched::application_cpu_ns): time application threads spent on the
-// CPU, user and kernel mode together.
+// CPU, user and kernel mode together (getrusage splits them: sys_rusage.cc).
 #include <linux/errno.h>
 #include <linux/time.h>
 

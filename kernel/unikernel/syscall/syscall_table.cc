@@ -5,6 +5,8 @@
 #include <linux/errno.h>
 
 #include "console/printk.h"
+#include "sched/irq_guard.h"
+#include "sched/scheduler.h"
 #include "syscall/syscall.h"
 #include "syscall/syscall_stats.h"
 
@@ -95,6 +97,9 @@ struct Table {
         handlers[__NR_prlimit64] = sys_prlimit64;
         handlers[__NR_getrlimit] = sys_getrlimit;
         handlers[__NR_uname] = sys_uname;
+        handlers[__NR_sysinfo] = sys_sysinfo;
+        handlers[__NR_getrusage] = sys_getrusage;
+        handlers[__NR_times] = sys_times;
         handlers[__NR_arch_prctl] = sys_arch_prctl;
         handlers[__NR_rt_sigaction] = sys_rt_sigaction;
         handlers[__NR_rt_sigprocmask] = sys_rt_sigprocmask;
@@ -180,6 +185,10 @@ bool logged[kTableSize];
 
 extern "C" void syscall_dispatch(pollux::InterruptFrame* f) {
     using namespace pollux::sys;
+    {
+        pollux::sched::IrqGuard guard;
+        pollux::sched::kernel_entered_from_user();  // ru_stime from here
+    }
     uint64_t nr = f->vector;
     count_syscall(nr);
     Handler h = nr < kTableSize ? table.handlers[nr] : nullptr;

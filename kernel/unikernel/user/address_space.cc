@@ -29,6 +29,9 @@ uint64_t brk_start = 0, brk_current = 0;
 constexpr size_t kMaxKernelFrames = 4;
 uint64_t kernel_frames[kMaxKernelFrames];
 
+// getrusage's ru_maxrss and ru_minflt: pages backed now and at most, page faults that backed one.
+uint64_t resident_pages = 0, peak_pages = 0, minor_faults = 0;
+
 constexpr uint64_t kAddressMask = 0x000ffffffffff000;
 constexpr uint64_t kMmapMinAddr = 65536;  // Linux's default vm.mmap_min_addr
 // The PF error code's bits (SDM Vol. 3A 4.7).
@@ -78,7 +81,9 @@ bool is_kernel_frame(uint64_t phys) {
 
 // A user page's frame goes back to the allocator, unless it is the kernel's.
 void release_frame(uint64_t phys) {
-    if (!is_kernel_frame(phys)) mm::frames().free(phys);
+    if (is_kernel_frame(phys)) return;
+    mm::frames().free(phys);
+    --resident_pages;
 }
 
 // Where a walk from va goes next when user_pte(va) found no table: past the 2 MiB one page
@@ -137,6 +142,7 @@ bool backed_page(uint64_t va, uint64_t flags) {
     memset(mm::phys_to_virt(frame), 0, mm::kPageSize);
     *pte = frame | flags;
     cpu::invlpg(va);
+    if (++resident_pages > peak_pages) peak_pages = resident_pages;
     return true;
 }
 
@@ -186,6 +192,7 @@ void unmap(uint64_t start, uint64_t len) {
     sched::IrqGuard guard;
     carve(start, end);
     unmap_pages(start, end);
+    mm::release_user_tables(start, end);
     // The freed range is handed out again: the next search starts above it (Linux's old
     // free_area_cache). Without this a program that maps and unmaps buffers walked down the
     // address space for good, leaving a page table behind every 2 MiB it passed.
@@ -295,7 +302,14 @@ bool handle_fault(uint64_t addr, uint64_t error_code) {
     if (!a || !a->prot) return false;
     if ((error_code & kPfWrite) && !(a->prot & kProtWrite)) return false;
     if ((error_code & kPfFetch) && !(a->prot & kProtExec)) return false;
-    return backed_page(page_down(addr), pte_flags(a->prot));
+    if (!backed_page(page_down(addr), pte_flags(a->prot))) return false;
+    ++minor_faults;
+    return true;
+}
+
+MemoryUse memory_use() {
+    sched::IrqGuard guard;
+    return {resident_pages, peak_pages, minor_faults};
 }
 
 bool copy_in(uint64_t va, const void* src, size_t len) {

@@ -60,6 +60,12 @@ bool area_at(uint64_t addr, uint64_t& start, uint64_t& end, int& prot);
 // The page-fault hook: backs a not-present page inside an area with a zeroed frame. False
 // when the access is not allowed (the caller reports the fault).
 bool handle_fault(uint64_t addr, uint64_t error_code);
+// The application's memory as getrusage reports it: pages backed now and at the most
+// (ru_maxrss), and the page faults that backed one (ru_minflt; there are no major faults).
+struct MemoryUse {
+    uint64_t resident_pages, peak_pages, minor_faults;
+};
+MemoryUse memory_use();
 // Copies into the application's memory through the direct map, ignoring the areas'
 // protections (the ELF loader filling read-only text). Backs pages as needed.
 bool copy_in(uint64_t va, const void* src, size_t len);

@@ -29,7 +29,13 @@ constexpr uint64_t kSyscallMask = 0x47700;
 
 int live_threads = 0;
 
-void user_thread_entry(void* frame) { enter_user(static_cast<InterruptFrame*>(frame)); }
+void user_thread_entry(void* frame) {
+    {
+        sched::IrqGuard guard;
+        sched::returning_to_user();  // its first stretch in the kernel ends here
+    }
+    enter_user(static_cast<InterruptFrame*>(frame));
+}
 
 const char* signal_name(int sig) {
     switch (sig) {

@@ -1,8 +1,9 @@
 // The memory calls a language runtime leans on (Go's: mmap hints, madvise to give pages back,
-// sched_getaffinity for the CPU count), checked for what Linux does. The same static binary
-// runs on Linux (boot.linux.memory-glibc) and in the unikernel (boot.app.memory-glibc); only
-// checks whose answer is Linux's on every configuration are here (THP advice is not: it is
-// EINVAL only on a kernel without transparent huge pages, as the unikernel is).
+// sched_getaffinity for the CPU count; sysinfo, which programs size their caches by), checked
+// for what Linux does. The same static binary runs on Linux (boot.linux.memory-glibc) and in
+// the unikernel (boot.app.memory-glibc); only checks whose answer is Linux's on every
+// configuration are here (THP advice is not: it is EINVAL only on a kernel without transparent
+// huge pages, as the unikernel is).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #define CHECK_NAME "memory"
@@ -125,6 +127,16 @@ int main(void) {
     CHECK(syscall(SYS_sched_getaffinity, 0x3fffffff, sizeof set, &set) == -1 && errno == ESRCH);
     CHECK(syscall(SYS_sched_getaffinity, syscall(SYS_gettid), sizeof set, &set) == n);
     CHECK(syscall(SYS_sched_getaffinity, 0, sizeof set, (void*)8) == -1 && errno == EFAULT);
+
+    // sysinfo: RAM in mem_unit units, the free part no more than the total, at least this
+    // thread counted; what a program may size itself by. A bad pointer is EFAULT.
+    struct sysinfo si;
+    memset(&si, 0xff, sizeof si);
+    CHECK(sysinfo(&si) == 0);
+    CHECK(si.mem_unit >= 1 && (uint64_t)si.totalram * si.mem_unit >= (4u << 20));
+    CHECK(si.freeram > 0 && si.freeram <= si.totalram);
+    CHECK(si.uptime >= 0 && si.procs >= 1 && si.totalswap >= si.freeswap);
+    CHECK(syscall(SYS_sysinfo, (void*)8) == -1 && errno == EFAULT);
 
     if (failures) {
         printf("memory: %d of %d checks failed\n", failures, checks);

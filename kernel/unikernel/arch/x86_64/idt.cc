@@ -66,6 +66,9 @@ void set_handler(uint8_t vector, Handler handler) { handlers[vector] = handler; 
 extern "C" void interrupt_dispatch(pollux::InterruptFrame* frame) {
     using namespace pollux;
     uint64_t v = frame->vector;
+    // From user mode: an application thread's kernel-mode stretch (ru_stime) starts; the way
+    // out (signal_exit_to_user) ends it.
+    if ((frame->cs & 3) && sched::running()) sched::kernel_entered_from_user();
     if (v < idt::kExceptionCount) {
         constexpr uint64_t kPageFault = 14;
         // Demand paging of the application's memory, whether the app or a syscall touched it.

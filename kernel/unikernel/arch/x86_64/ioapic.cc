@@ -9,7 +9,8 @@ namespace {
 // 82093AA datasheet 3.0: IOREGSEL at +0x00, IOWIN at +0x10; IOAPICVER = register 1, bits
 // 16-23 the highest redirection entry; entry n at registers 0x10 + 2n (low), 0x11 + 2n (high).
 constexpr uint32_t kRegVersion = 0x01, kRegRedirection = 0x10;
-constexpr uint32_t kRedirMasked = 1u << 16, kRedirLevel = 1u << 15, kRedirActiveLow = 1u << 13;
+constexpr uint32_t kRedirMasked = 1u << 16, kRedirLevel = 1u << 15, kRedirRemoteIrr = 1u << 14,
+                   kRedirActiveLow = 1u << 13;
 
 struct Chip {
     volatile uint32_t* regs;
@@ -75,6 +76,18 @@ void mask(uint32_t gsi) {
     const Chip* c = owner(gsi, pin);
     if (c == nullptr) return;
     c->write(kRegRedirection + 2 * pin, c->read(kRegRedirection + 2 * pin) | kRedirMasked);
+}
+
+bool routed(uint32_t gsi) {
+    uint32_t pin;
+    const Chip* c = owner(gsi, pin);
+    return c != nullptr && !(c->read(kRegRedirection + 2 * pin) & kRedirMasked);
+}
+
+bool in_service(uint32_t gsi) {
+    uint32_t pin;
+    const Chip* c = owner(gsi, pin);
+    return c != nullptr && (c->read(kRegRedirection + 2 * pin) & kRedirRemoteIrr);
 }
 
 }  // namespace pollux::ioapic

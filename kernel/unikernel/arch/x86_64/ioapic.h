@@ -20,5 +20,9 @@ bool covers(uint32_t gsi);
 // Delivers gsi as `vector` to the boot CPU's LAPIC (fixed, physical destination).
 bool route(uint32_t gsi, uint8_t vector, bool active_low, bool level);
 void mask(uint32_t gsi);
+// Whether gsi is routed (unmasked), and whether its level-triggered interrupt is in service
+// (Remote IRR: the LAPIC took it and no EOI has come back yet).
+bool routed(uint32_t gsi);
+bool in_service(uint32_t gsi);
 
 }  // namespace pollux::ioapic

@@ -77,8 +77,9 @@ public:
     void attach(net::RxSink* sink) override { sink_.store(sink, std::memory_order_release); }
     net::DeviceCounters counters() const override;
 
-    // The device's interrupt (any context).
-    void interrupt();
+    // The device's interrupt (any context). False when it was not the device's: on a shared
+    // line (INTx, virtio-mmio), its ISR status said nothing was pending.
+    bool interrupt();
     net::Napi& napi() { return napi_; }
     uint64_t negotiated_features() const { return features_; }
     bool link_up();
