@@ -13,7 +13,10 @@ namespace {
 // include/uapi/linux/fs.h: linux_dirent64's d_type
 constexpr uint8_t kDT_CHR = 2, kDT_DIR = 4, kDT_REG = 8, kDT_LNK = 10, kDT_SOCK = 12;
 uint8_t dirent_type(const Node& n) {
-    return n.is_dir() ? kDT_DIR : n.is_symlink() ? kDT_LNK : n.is_chardev() ? kDT_CHR : n.is_socket() ? kDT_SOCK : kDT_REG;
+    if (n.is_dir()) return kDT_DIR;
+    if (n.is_symlink()) return kDT_LNK;
+    if (n.is_chardev()) return kDT_CHR;
+    return n.is_socket() ? kDT_SOCK : kDT_REG;
 }
 
 uint64_t size_of(Inode& inode) {
