@@ -78,18 +78,21 @@ struct IntxPins {
 
 void on_intx_interrupt(InterruptFrame&) {
     bool ours = device != nullptr && device->interrupt();
-    for (int i = 0; i < intx.count; ++i) {
-        if (i == intx.own || !ioapic::in_service(intx.gsi[i])) continue;
-        if (ours && intx.own < 0) {
-            intx.own = i;
-            printk(KERN_INFO "virtio-net: INT%c arrives on GSI %u\n", 'A' + intx.pin - 1, intx.gsi[i]);
-        } else {
-            ioapic::mask(intx.gsi[i]);
-        }
+    if (intx.own >= 0) {  // found, the others masked: no I/O APIC reads per interrupt from here
+        lapic::eoi();
+        return;
     }
-    if (ours && intx.own >= 0) {
+    // Still looking: a candidate in service is the device's pin if the device claimed the
+    // interrupt (then the rest are masked for good), else someone else's (masked at once).
+    for (int i = 0; i < intx.count && intx.own < 0; ++i) {
+        if (!ioapic::in_service(intx.gsi[i])) continue;
+        if (ours) intx.own = i;
+        else ioapic::mask(intx.gsi[i]);
+    }
+    if (intx.own >= 0) {
         for (int i = 0; i < intx.count; ++i)
             if (i != intx.own) ioapic::mask(intx.gsi[i]);
+        printk(KERN_INFO "virtio-net: INT%c arrives on GSI %u\n", 'A' + intx.pin - 1, intx.gsi[intx.own]);
     }
     lapic::eoi();
 }
