@@ -26,6 +26,8 @@
 
 #include <climits>
 
+#include "eventpoll/linux_abi.h"
+#include "eventpoll/sys.h"
 #include "kernel/timer.h"
 #include "platform/clock.h"
 #include "sched/irq_guard.h"
@@ -194,18 +196,13 @@ IntervalTimer* find_posix(int64_t id) {
     return nullptr;
 }
 
-struct Timeval {
-    int64_t sec, usec;
-};
+// struct itimerval; struct timeval, timespec and itimerspec are the core's (eventpoll/sys.h,
+// linux_abi.h).
 struct Itimerval {
     Timeval interval, value;
 };
-struct Timespec {
-    int64_t sec, nsec;
-};
-struct Itimerspec {
-    Timespec interval, value;
-};
+using abi::Itimerspec;
+using abi::Timespec;
 // The kernel's struct sigevent (64 bytes): sigev_value, sigev_signo, sigev_notify, then the
 // union whose first int is sigev_notify_thread_id.
 struct Sigevent {
@@ -220,13 +217,13 @@ uint64_t to_ns(int64_t sec, uint64_t frac_ns) {
 }
 // timeval_valid and timespec64_valid: a negative second or a fraction out of range is EINVAL.
 bool from_timeval(const Timeval& tv, uint64_t& ns) {
-    if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1'000'000) return false;
-    ns = to_ns(tv.sec, uint64_t(tv.usec) * kNsPerUsec);
+    if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1'000'000) return false;
+    ns = to_ns(tv.tv_sec, uint64_t(tv.tv_usec) * kNsPerUsec);
     return true;
 }
 bool from_timespec(const Timespec& ts, uint64_t& ns) {
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= int64_t(kNsPerSec)) return false;
-    ns = to_ns(ts.sec, uint64_t(ts.nsec));
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= int64_t(kNsPerSec)) return false;
+    ns = to_ns(ts.tv_sec, uint64_t(ts.tv_nsec));
     return true;
 }
 Timeval to_timeval(uint64_t ns) { return {int64_t(ns / kNsPerSec), int64_t(ns % kNsPerSec / kNsPerUsec)}; }
@@ -411,7 +408,7 @@ int64_t sys_timer_settime(const Args& a) {
     Itimerspec spec;
     if (!get(a.a2, spec)) return -EFAULT;
     uint64_t value, interval;
-    if (!from_timespec(spec.value, value) || !from_timespec(spec.interval, interval)) return -EINVAL;
+    if (!from_timespec(spec.it_value, value) || !from_timespec(spec.it_interval, interval)) return -EINVAL;
     uint64_t old_value, old_interval;
     {
         sched::IrqGuard guard;

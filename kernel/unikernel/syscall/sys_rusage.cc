@@ -4,6 +4,7 @@
 // RUSAGE_CHILDREN and the children's times are zero, as for a Linux process that never forked.
 #include <linux/errno.h>
 
+#include "eventpoll/sys.h"
 #include "mm/direct_map.h"
 #include "platform/clock.h"
 #include "sched/irq_guard.h"
@@ -17,10 +18,6 @@ namespace {
 
 constexpr int kRusageSelf = 0, kRusageChildren = -1, kRusageThread = 1;
 constexpr uint64_t kUserHz = 100;  // USER_HZ: the unit of clock_t
-
-struct Timeval {
-    int64_t sec, usec;
-};
 
 // struct rusage (include/uapi/linux/resource.h) on x86_64.
 struct Rusage {
