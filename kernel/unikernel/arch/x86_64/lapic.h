@@ -6,8 +6,12 @@
 
 namespace pollux::lapic {
 
-// Maps and enables the LAPIC, masks the legacy 8259 PICs, measures the timer against the TSC
-// (tsc::init() first). False if the CPU has no APIC.
+// Maps and enables the LAPIC, masks the legacy 8259 PICs and lets the timer count down,
+// masked, from its largest count. False if the CPU has no APIC.
+bool start();
+// Measures the timer's rate against the TSC (tsc::init() first) from how far it counted since
+// start(): the boot's work in between is the measuring window, and init() waits only for what
+// is missing of 1 ms. False if start() failed.
 bool init();
 uint64_t timer_hz();
 // Arms the timer to raise idt::kVectorLapicTimer once, ns from now.
