@@ -2,7 +2,8 @@
 // net/unix/af_unix.c (6.x). See eventpoll/include/eventpoll/unix_stream.h for the locking.
 // A path's node is the platform's (platform::unix_mknod); abstract names live only in the
 // table below. Not modelled: SO_PASSCRED's autobind on connect, SOCK_DGRAM and
-// SOCK_SEQPACKET (socket() refuses them), peer credentials.
+// SOCK_SEQPACKET sockets from socket() (refused; their socketpairs are unix_dgram.cc's), peer
+// credentials.
 #include <linux/errno.h>
 
 #include <cstring>
@@ -111,6 +112,17 @@ bool recvq_full(const UnixSock& listener) {
 }
 
 }  // namespace
+
+int unix_find_dgram_peer(const SockAddr& addr, int type) {
+    Name name;
+    if (int error = make_name(addr, name)) return error;
+    UnixSock* other = nullptr;
+    if (int error = find_other(name, &other)) return error;
+    bool same_type = other->type == type;
+    other->owner->put();
+    // Only streams are bound; were a datagram socket found it would be a dead end anyway.
+    return same_type ? ECONNREFUSED : EPROTOTYPE;
+}
 
 void unix_unbind(UnixSock& sk) {
     LockGuard guard(table_lock);

@@ -15,8 +15,24 @@
 #include "eventpoll/wait_event.h"
 #include "eventpoll/restart.h"
 #include "kernel/platform.h"
+#include "unix_skb.h"
 
 namespace pollux {
+
+using unix_skb::alloc_skb;
+using unix_skb::data_ready;
+using unix_skb::dequeue;
+using unix_skb::free_skb;
+using unix_skb::kReadable;
+using unix_skb::kStreamMaxHead;
+using unix_skb::kWritable;
+using unix_skb::queue_head;
+using unix_skb::queue_next;
+using unix_skb::sock_error;
+using unix_skb::state_change;
+using unix_skb::UnixSkb;
+using unix_skb::wait_for_wmem;
+using unix_skb::writable;
 
 namespace {
 
@@ -29,30 +45,14 @@ using abi::kMSG_PEEK;
 using abi::kMSG_WAITALL;
 using abi::kNPROTO;
 using abi::kSOCK_MAX;
+using abi::kSOCK_SEQPACKET;
 using abi::kSOCK_TYPE_MASK;
 constexpr unsigned long kSIOCOUTQ = 0x5411;  // TIOCOUTQ, include/uapi/asm-generic/sockios.h
 
-constexpr PollMask kReadable = abi::kEPOLLIN | abi::kEPOLLRDNORM;
-constexpr PollMask kWritable = abi::kEPOLLOUT | abi::kEPOLLWRNORM | abi::kEPOLLWRBAND;
-
 // unix_stream_sendmsg() caps a chunk at sndbuf/2 - 64 and at SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ
-// (3776 + 32768 on x86_64); the second cap is the smaller one.
+// (3776 + 32768 on x86_64); with the default send buffer the second cap is the smaller one.
 constexpr size_t kMaxSkbPayload = 3776 + 32768;
 static_assert(kMaxSkbPayload <= static_cast<size_t>(UnixSock::kSndBuf / 2 - 64));
-
-// The skb truesize Linux 6.x (x86_64) charges for a chunk of `size` bytes: up to
-// SKB_MAX_HEAD(0) = 3776 bytes sit in a kmalloc'ed head that also holds the 320-byte
-// skb_shared_info and is rounded up to a kmalloc size class (512..4096), the rest in whole
-// pages, plus the 256-byte sk_buff itself (measured with SIOCOUTQ: 1 byte costs 768).
-uint32_t skb_truesize(size_t size) {
-    auto page_align = [](size_t n) { return (n + 4095) & ~size_t{4095}; };
-    size_t data_len = size > 3776 ? page_align(size - 3776) : 0;
-    if (data_len > size) data_len = size;
-    size_t head = ((size - data_len + 63) & ~size_t{63}) + 320;
-    size_t slab = 512;
-    while (slab < head) slab *= 2;
-    return static_cast<uint32_t>(slab + 256 + page_align(data_len));
-}
 
 kstd::Result<size_t> sent_or(size_t sent, int error) {
     if (sent != 0) return sent;
@@ -60,20 +60,6 @@ kstd::Result<size_t> sent_or(size_t sent, int error) {
 }
 
 }  // namespace
-
-// One chunk of a stream: payload bytes follow the header.
-struct UnixSkb {
-    kstd::ListNode node;       // on the receiver's receive_queue
-    UnixSock* owner;           // the sender, charged truesize
-    uint32_t len;
-    uint32_t consumed = 0;     // changed by the iolock holder under the receiver's lock
-    uint32_t truesize;
-
-    UnixSkb(UnixSock& sk, uint32_t size) : owner(&sk), len(size), truesize(skb_truesize(size)) {}
-    char* data() { return reinterpret_cast<char*>(this + 1); }
-    uint32_t unread() const { return len - consumed; }
-    static UnixSkb* from(kstd::ListNode* node) { return kstd::container_of(node, &UnixSkb::node); }
-};
 
 UnixStreamPair::UnixStreamPair() {
     for (UnixSock& sk : socks) sk.owner = this;
@@ -89,92 +75,6 @@ UnixStreamPair::~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {  // no file is lef
         }
     }
 }
-
-namespace {
-
-// sock_alloc_send_pskb()'s allocation, charging the sender (skb_set_owner_w()).
-UnixSkb* alloc_skb(UnixSock& sk, size_t size) {
-    void* mem = ::operator new(sizeof(UnixSkb) + size, std::nothrow);
-    if (mem == nullptr) return nullptr;
-    UnixSkb* skb = new (mem) UnixSkb(sk, static_cast<uint32_t>(size));
-    sk.wmem_alloc.fetch_add(skb->truesize, std::memory_order_relaxed);
-    return skb;
-}
-
-// unix_writable(): a quarter of the send buffer, counting the refcount's 1.
-bool writable(const UnixSock& sk) { return sk.wmem_alloc.load(std::memory_order_acquire) * 4 <= UnixSock::kSndBuf; }
-
-// The wakers below always take the queue's lock, where Linux first peeks without it
-// (skwq_has_sleeper()): wait_event() has no barrier between queueing and testing that would
-// make the peek safe, and the lock orders the state change before any later test.
-
-// unix_write_space(), from sock_wfree(): wakes the sender on every freed skb while writable.
-void write_space(UnixSock& sk) {
-    if (writable(sk)) sk.wq.wake_up(kWritable, 1, 1);
-}
-
-// sock_def_readable().
-void data_ready(UnixSock& sk) { sk.wq.wake_up(kReadable | abi::kEPOLLPRI | abi::kEPOLLRDBAND, 1, 1); }
-
-// sock_def_wakeup(): shutdown and close wake everyone with a null key.
-void state_change(UnixSock& sk) { sk.wq.wake_up_all(0); }
-
-// kfree_skb() -> sock_wfree(): uncharge the sender and tell it about the room.
-void free_skb(UnixSkb* skb) {
-    UnixSock& owner = *skb->owner;
-    uint32_t truesize = skb->truesize;
-    skb->~UnixSkb();
-    ::operator delete(skb);
-    owner.wmem_alloc.fetch_sub(truesize, std::memory_order_acq_rel);
-    write_space(owner);
-}
-
-// sock_error(): takes the pending error, if any.
-int sock_error(UnixSock& sk) {
-    if (sk.err.load(std::memory_order_relaxed) == 0) return 0;
-    return sk.err.exchange(0, std::memory_order_acq_rel);
-}
-
-UnixSkb* queue_head(UnixSock& sk) REQUIRES(sk.lock) {
-    return sk.receive_queue.empty() ? nullptr : UnixSkb::from(sk.receive_queue.next);
-}
-
-UnixSkb* queue_next(UnixSock& sk, UnixSkb* skb) REQUIRES(sk.lock) {
-    return skb->node.next == &sk.receive_queue ? nullptr : UnixSkb::from(skb->node.next);
-}
-
-UnixSkb* dequeue(UnixSock& sk) {
-    LockGuard guard(sk.lock);
-    UnixSkb* skb = queue_head(sk);
-    if (skb != nullptr) {
-        kstd::list_del_init(&skb->node);
-        sk.qlen.fetch_sub(1, std::memory_order_release);
-    }
-    return skb;
-}
-
-// sock_alloc_send_pskb()'s wait for room: 0 when a chunk may be allocated, else the errno.
-// EINTR when the caller has sent something (a signal then ends the call short), else
-// ERESTARTSYS for the syscall boundary.
-int wait_for_wmem(UnixSock& sk, bool nonblock, bool may_interrupt) {
-    auto room = [&sk] { return sk.wmem_alloc.load(std::memory_order_acquire) - 1 < UnixSock::kSndBuf; };
-    bool interrupted = false;
-    for (;;) {
-        if (int error = sock_error(sk)) return error;
-        if ((sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0) return EPIPE;
-        if (room()) return 0;
-        if (nonblock) return EAGAIN;
-        if (interrupted) return may_interrupt ? EINTR : abi::kERESTARTSYS;
-        // sock_wait_for_wmem(): room, shutdown or an error ends the wait.
-        int waited = wait_event(sk.wq, [&] {
-            return room() || (sk.shutdown.load(std::memory_order_acquire) & UnixSock::SEND_SHUTDOWN) != 0 ||
-                   sk.err.load(std::memory_order_acquire) != 0;
-        }, 0);
-        interrupted = waited == -EINTR;
-    }
-}
-
-}  // namespace
 
 UnixStreamSocket::UnixStreamSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
 
@@ -192,10 +92,13 @@ kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, const So
     UnixSock& other = *sk_.peer;
     size_t len = from.remaining();
     size_t sent = 0;
+    // A smaller SO_SNDBUF makes smaller chunks, so that one always fits.
+    size_t cap = static_cast<size_t>(sk_.sndbuf.load(std::memory_order_relaxed) / 2 - 64);
+    if (cap > kMaxSkbPayload) cap = kMaxSkbPayload;
     while (sent < len) {
-        size_t size = len - sent < kMaxSkbPayload ? len - sent : kMaxSkbPayload;
+        size_t size = len - sent < cap ? len - sent : cap;
         if (int error = wait_for_wmem(sk_, (flags & abi::kMSG_DONTWAIT) != 0, sent != 0)) return sent_or(sent, error);
-        UnixSkb* skb = alloc_skb(sk_, size);
+        UnixSkb* skb = alloc_skb(sk_, size, kStreamMaxHead);
         if (skb == nullptr) return sent_or(sent, ENOMEM);
         if (from.copy_in(skb->data(), size) < size) {
             free_skb(skb);
@@ -302,19 +205,19 @@ kstd::Result<size_t> UnixStreamSocket::recvmsg(IoIter& to, int flags, SockAddr* 
     return size_t{0};
 }
 
-// unix_shutdown(): our bits, then the mirrored bits on the peer; each side's state change
-// wakes its queue.
-kstd::Result<void> UnixStreamSocket::shutdown(int how) {
+// unix_shutdown(): our bits, then, for a connection (not SOCK_DGRAM), the mirrored bits on
+// the peer; each side's state change wakes its queue.
+kstd::Result<void> unix_shutdown(UnixSock& sk, int how) {
     if (how < abi::kSHUT_RD || how > abi::kSHUT_RDWR) return kstd::err(EINVAL);
     uint8_t mode = static_cast<uint8_t>(how + 1);  // SHUT_RD -> RCV_SHUTDOWN, ...
     {
-        LockGuard guard(sk_.lock);
-        sk_.shutdown.fetch_or(mode, std::memory_order_acq_rel);
+        LockGuard guard(sk.lock);
+        sk.shutdown.fetch_or(mode, std::memory_order_acq_rel);
     }
-    state_change(sk_);
+    state_change(sk);
     // An unconnected socket or a listener has no peer to tell (no ENOTCONN: unix_shutdown()).
-    if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return {};
-    UnixSock& other = *sk_.peer;
+    if (sk.state.load(std::memory_order_acquire) != UnixSock::connected || sk.type == abi::kSOCK_DGRAM) return {};
+    UnixSock& other = *sk.peer;
     uint8_t peer_mode = 0;
     if ((mode & UnixSock::RCV_SHUTDOWN) != 0) peer_mode |= UnixSock::SEND_SHUTDOWN;
     if ((mode & UnixSock::SEND_SHUTDOWN) != 0) peer_mode |= UnixSock::RCV_SHUTDOWN;
@@ -325,6 +228,8 @@ kstd::Result<void> UnixStreamSocket::shutdown(int how) {
     state_change(other);
     return {};
 }
+
+kstd::Result<void> UnixStreamSocket::shutdown(int how) { return unix_shutdown(sk_, how); }
 
 // unix_poll().
 PollMask UnixStreamSocket::poll(PollTable* pt) {
@@ -344,11 +249,11 @@ PollMask UnixStreamSocket::poll(PollTable* pt) {
 }
 
 // unix_getname(): the bound name, or just the family when unbound; a peer's needs a peer.
-kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool peer) {
-    const UnixSock* sk = &sk_;
+kstd::Result<void> unix_getname(const UnixSock& self, SockAddr& out, bool peer) {
+    const UnixSock* sk = &self;
     if (peer) {
-        if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
-        sk = sk_.peer;
+        if (self.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
+        sk = self.peer;
     }
     unsigned len = sk->addr_len.load(std::memory_order_acquire);
     if (len != 0) {
@@ -360,6 +265,16 @@ kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool peer) {
     std::memcpy(out.data, &family, sizeof(family));
     out.len = sizeof(family);
     return {};
+}
+
+kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool peer) { return unix_getname(sk_, out, peer); }
+
+kstd::Result<void> UnixStreamSocket::setsockopt(int level, int name, const void* val, unsigned len) {
+    return unix_setsockopt(sk_, level, name, val, len);
+}
+
+kstd::Result<void> UnixStreamSocket::getsockopt(int level, int name, void* val, unsigned* len) {
+    return unix_getsockopt(sk_, level, name, val, len);
 }
 
 // unix_ioctl(): SIOCINQ (FIONREAD) counts unread bytes, SIOCOUTQ what we have in flight.
@@ -393,7 +308,8 @@ void unix_release_sock(UnixSock& sk, bool embryo) {
         state = sk.state.load(std::memory_order_acquire);
     }
     if (state == UnixSock::listening) unix_drop_embryos(sk);
-    if (state == UnixSock::connected) {
+    // A datagram peer is not told: its next send finds us dead (unix_dgram_sendmsg()).
+    if (state == UnixSock::connected && sk.type != abi::kSOCK_DGRAM) {
         UnixSock& other = *sk.peer;
         {
             LockGuard guard(other.lock);
@@ -413,31 +329,37 @@ namespace {
 
 // __sock_create() and unix_create(): why no pair can be made, or 0. AF_UNIX refuses a
 // protocol other than 0/PF_UNIX (EPROTONOSUPPORT), then a type it has no ops for
-// (ESOCKTNOSUPPORT); we only do SOCK_STREAM, so SOCK_DGRAM, SOCK_SEQPACKET and SOCK_RAW get
-// that ESOCKTNOSUPPORT too. Families Linux has but cannot pair (inet, inet6, netlink,
-// packet: sock_no_socketpair) give EOPNOTSUPP; others EAFNOSUPPORT.
+// (ESOCKTNOSUPPORT: SOCK_RDM and the rest; SOCK_RAW is SOCK_DGRAM). Families Linux has but cannot pair (inet, inet6,
+// netlink, packet: sock_no_socketpair) give EOPNOTSUPP; others EAFNOSUPPORT.
 int socketpair_check(int domain, int type, int protocol) {
     if (domain < 0 || domain >= kNPROTO) return EAFNOSUPPORT;
     if (type >= kSOCK_MAX) return EINVAL;
     if (domain == kAF_INET || domain == kAF_INET6 || domain == kAF_NETLINK || domain == kAF_PACKET) return EOPNOTSUPP;
     if (domain != abi::kAF_UNIX) return EAFNOSUPPORT;
     if (protocol != 0 && protocol != abi::kAF_UNIX) return EPROTONOSUPPORT;
-    return type == abi::kSOCK_STREAM ? 0 : ESOCKTNOSUPPORT;
+    bool ours = type == abi::kSOCK_STREAM || type == abi::kSOCK_DGRAM || type == abi::kSOCK_RAW || type == kSOCK_SEQPACKET;
+    return ours ? 0 : ESOCKTNOSUPPORT;
+}
+
+FileRef pair_end(UnixSock& sk, int file_flags) {
+    if (sk.type == abi::kSOCK_STREAM) return FileRef(new (std::nothrow) UnixStreamSocket(sk, file_flags));
+    return FileRef(new (std::nothrow) UnixDgramSocket(sk, file_flags));
 }
 
 // Creates the pair and installs it at the two reserved numbers; on failure releases what it
 // did not install.
-long install_pair(int fd1, int fd2, int flags) {
+long install_pair(int fd1, int fd2, int type, int flags) {
     FileRef a;
     FileRef b;
     if (UnixStreamPair* pair = new (std::nothrow) UnixStreamPair()) {
         for (int i = 0; i < 2; ++i) {
             pair->socks[i].peer = &pair->socks[1 - i];
+            pair->socks[i].type = static_cast<uint8_t>(type);
             pair->socks[i].state.store(UnixSock::connected, std::memory_order_relaxed);
         }
         int file_flags = abi::kO_RDWR | (flags & abi::kSOCK_NONBLOCK);  // sock_alloc_file()
-        a = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[0], file_flags));
-        b = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[1], file_flags));
+        a = pair_end(pair->socks[0], file_flags);
+        b = pair_end(pair->socks[1], file_flags);
         if (!a) pair->put();  // the missing file's share; a present one's goes with its release
         // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): the pair starts with one reference per socket, so the first put cannot free it
         if (!b) pair->put();
@@ -477,7 +399,9 @@ long sys_socketpair(int domain, int type, int protocol, int* sv) {
         sv[1] = fd2;
         error = socketpair_check(domain, type & kSOCK_TYPE_MASK, protocol);
     }
-    if (error == 0) return install_pair(fd1, fd2, flags);
+    // unix_create(): "Believe it or not BSD has AF_UNIX, SOCK_RAW though nothing uses it."
+    int base = type & kSOCK_TYPE_MASK;
+    if (error == 0) return install_pair(fd1, fd2, base == abi::kSOCK_RAW ? abi::kSOCK_DGRAM : base, flags);
     platform::release_fd(fd1);
     if (fd2 >= 0) platform::release_fd(fd2);
     return -error;

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "eventpoll/linux_abi.h"
+#include "eventpoll/sockopt_value.h"
 #include "kstd/result.h"
 
 namespace pollux::net {
@@ -45,10 +46,6 @@ struct SockInfo {
 kstd::Result<void> sol_socket_set(SockOpts& o, int name, const void* val, unsigned len);
 // SOL_SOCKET getsockopt except SO_ERROR (the socket takes its own error).
 kstd::Result<void> sol_socket_get(const SockOpts& o, const SockInfo& info, int name, void* val, unsigned* len);
-// Copies an option value out as sock_getsockopt() does: truncated to the caller's length,
-// the length written back.
-kstd::Result<void> put_opt(void* val, unsigned* len, const void* v, unsigned lv);
-kstd::Result<void> put_int(void* val, unsigned* len, int v);
 // getsockopt of a name no level here knows: ENOPROTOOPT, except that an AF_INET socket asked
 // for a level it does not have ends in ip_getsockopt(), which says EOPNOTSUPP.
 inline int unknown_getsockopt(int family, int level) {
@@ -65,8 +62,6 @@ inline bool is_recverr(int family, int level, int name) {
            (level == abi::kIPPROTO_IPV6 && family == abi::kAF_INET6 && name == abi::kIPV6_RECVERR);
 }
 
-// Reads an int option (optlen < sizeof(int): EINVAL).
-kstd::Result<int> get_int(const void* val, unsigned len);
 // An int option that is a flag: any non-zero value sets it.
 inline kstd::Result<void> set_flag(bool& flag, const void* val, unsigned len) {
     kstd::Result<int> v = get_int(val, len);

@@ -127,7 +127,7 @@ TEST_F(UnixStreamTest, SocketpairErrorsInLinuxOrder) {
     EXPECT_EQ(sys_socketpair(abi::kAF_UNIX, kStream, 2, sv), -EPROTONOSUPPORT);
     EXPECT_EQ(sys_socketpair(abi::kAF_UNIX, 4, 2, sv), -EPROTONOSUPPORT);  // protocol before type
     EXPECT_EQ(sys_socketpair(abi::kAF_UNIX, 4, 0, sv), -ESOCKTNOSUPPORT);  // SOCK_RDM
-    EXPECT_EQ(sys_socketpair(abi::kAF_UNIX, 2, 0, sv), -ESOCKTNOSUPPORT);  // SOCK_DGRAM: ours only
+    EXPECT_EQ(sys_socketpair(abi::kAF_UNIX, 6, 0, sv), -ESOCKTNOSUPPORT);  // SOCK_DCCP
     // Linux stores both reserved numbers before it creates the sockets: a later failure
     // leaves two numbers that are not open.
     sv[0] = sv[1] = -1;

@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "eventpoll/file.h"
+#include "eventpoll/linux_abi.h"
 #include "eventpoll/socket.h"
 #include "eventpoll/wait_queue.h"
 #include "kernel/mutex.h"
@@ -57,7 +58,7 @@ struct UnixSock {
     static constexpr uint8_t RCV_SHUTDOWN = 1;   // include/net/sock.h
     static constexpr uint8_t SEND_SHUTDOWN = 2;
     static constexpr uint8_t SHUTDOWN_MASK = 3;
-    static constexpr long kSndBuf = 212992;     // net.core.wmem_default
+    static constexpr long kSndBuf = 212992;     // net.core.wmem_default (and rmem_default)
 
     SpinLock lock;
     kstd::ListNode receive_queue GUARDED_BY(lock);  // UnixSkb::node
@@ -66,6 +67,13 @@ struct UnixSock {
     std::atomic<int> err{0};                        // sk_err (positive errno), taken by sock_error()
     std::atomic<bool> dead{false};                  // SOCK_DEAD: its file was released
     std::atomic<long> wmem_alloc{1};                // sk_wmem_alloc (a refcount, hence the 1)
+    std::atomic<int> sndbuf{kSndBuf};               // sk_sndbuf, as SO_SNDBUF set it
+    std::atomic<int> rcvbuf{kSndBuf};               // sk_rcvbuf: reported, not enforced (nor by Linux's AF_UNIX)
+    uint8_t type = abi::kSOCK_STREAM;               // SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, fixed at creation
+    // SOL_SOCKET flags any socket takes, by option number (1 << SO_*): SO_REUSEADDR,
+    // SO_KEEPALIVE and SO_BROADCAST do nothing for AF_UNIX on Linux either; SO_PASSCRED is
+    // recorded, but no credentials are sent (unix_sockopt.cc).
+    std::atomic<uint32_t> flags{0};
     Mutex iolock;
     WaitQueueHead wq;                               // sk_sleep(): readers, writers, pollers
     UnixSock* peer = nullptr;                       // unix_peer(), fixed once connected
@@ -121,8 +129,36 @@ public:
     kstd::Result<void> listen(int backlog) override;
     kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
     kstd::Result<FileRef> accept(int flags, bool nonblock) override;
+    kstd::Result<void> setsockopt(int level, int name, const void* val, unsigned len) override;
+    kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
 
     UnixSock& sock() { return sk_; }
+
+protected:
+    void release() override;
+
+private:
+    UnixSock& sk_;
+};
+
+// An AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socketpair end (unix_dgram.cc): each send is one
+// datagram, queued whole on the peer (record boundaries, truncation), charged to the sender
+// as a stream chunk is. Only pairs: socket() refuses these types, so there is no name to send
+// to (a datagram socket's sendto() finds nobody: ECONNREFUSED or ENOENT).
+class UnixDgramSocket final : public Socket {
+public:
+    UnixDgramSocket(UnixSock& sk, int flags);
+
+    PollMask poll(PollTable* pt) override;
+    kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
+    kstd::Result<size_t> sendmsg(IoIter& from, int flags, const SockAddr* to) override;
+    kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
+    kstd::Result<void> shutdown(int how) override;
+    kstd::Result<void> getname(SockAddr& out, bool peer) override;
+    kstd::Result<void> listen(int backlog) override;
+    kstd::Result<FileRef> accept(int flags, bool nonblock) override;
+    kstd::Result<void> setsockopt(int level, int name, const void* val, unsigned len) override;
+    kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
 
 protected:
     void release() override;
@@ -134,6 +170,15 @@ private:
 // unix_release_sock(): what closing a socket's last file, or a listener dropping an embryo
 // it never accepted, does to the sock and its peer. Drops the sock's pair reference.
 void unix_release_sock(UnixSock& sk, bool embryo);
+// unix_shutdown() and unix_getname(), for every type.
+kstd::Result<void> unix_shutdown(UnixSock& sk, int how);
+kstd::Result<void> unix_getname(const UnixSock& sk, SockAddr& out, bool peer);
+// The SOL_SOCKET options an AF_UNIX socket answers (unix_sockopt.cc).
+kstd::Result<void> unix_setsockopt(UnixSock& sk, int level, int name, const void* val, unsigned len);
+kstd::Result<void> unix_getsockopt(UnixSock& sk, int level, int name, void* val, unsigned* len);
+// unix_find_other() for a datagram's destination (unix_listen.cc): why nobody of `type` is
+// bound to the address, as an errno (sockets of that type cannot be bound yet).
+int unix_find_dgram_peer(const SockAddr& addr, int type);
 // unix_listen.cc: takes the sock's name out of the table; releases a dead listener's embryos.
 void unix_unbind(UnixSock& sk);
 void unix_drop_embryos(UnixSock& listener);

@@ -58,7 +58,8 @@ int pipe2(int fds[2], int flags) {
 
 int socketpair(int domain, int type, int protocol, int sv[2]) {
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (domain != AF_UNIX || base != SOCK_STREAM || pollux::shim::for_host_library(__builtin_return_address(0)))
+    bool ours = base == SOCK_STREAM || base == SOCK_DGRAM || base == SOCK_RAW || base == SOCK_SEQPACKET;
+    if (domain != AF_UNIX || !ours || pollux::shim::for_host_library(__builtin_return_address(0)))
         return static_cast<int>(host(SYS_socketpair, domain, type, protocol, sv));
     return static_cast<int>(ret(pollux::sys_socketpair(domain, type, protocol, sv)));
 }
