@@ -8,6 +8,7 @@
 #include <linux/errno.h>
 
 #include <cstring>
+#include <new>
 
 #include "eventpoll/unix_stream.h"
 #include "eventpoll/wait_event.h"
@@ -29,23 +30,67 @@ using unix_skb::UnixSkb;
 
 namespace {
 
+// net.unix.max_dgram_qlen's default: a DGRAM receiver's queue limit (sk_max_ack_backlog).
+constexpr uint32_t kMaxDgramQlen = 10;
+
 bool seqpacket(const UnixSock& sk) { return sk.type == abi::kSOCK_SEQPACKET; }
 
-// unix_dgram_disconnected() after the peer was found dead: we are no longer connected, and
-// whatever was queued for us is dropped ("messages are lost").
-void disconnect(UnixSock& sk) {
+// Points sk at new_peer (null: unconnected), holding the reference `pinned` says was taken for
+// it, and lets go of the old peer as unix_dgram_connect() does: unix_dgram_disconnected()
+// drops what was queued for us ("messages are lost") and, if the old peer was connected back
+// to us and lives, tells it with ECONNRESET.
+void set_peer(UnixSock& sk, UnixSock* new_peer, bool pinned) {
+    UnixSock* old = nullptr;
+    bool old_pinned = false;
     {
         LockGuard guard(sk.lock);
-        sk.state.store(UnixSock::unconnected, std::memory_order_release);
+        if (sk.state.load(std::memory_order_relaxed) == UnixSock::connected) {
+            old = sk.peer;
+            old_pinned = sk.peer_pinned;
+        }
+        sk.peer = new_peer;
+        sk.peer_pinned = new_peer != nullptr && pinned;
+        sk.state.store(new_peer != nullptr ? UnixSock::connected : UnixSock::unconnected, std::memory_order_release);
     }
-    while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
-    sk.peer_wait.wake_up_all(0);
+    if (old != nullptr && old != new_peer) {
+        if (sk.qlen.load(std::memory_order_acquire) != 0) {
+            while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
+            sk.peer_wait.wake_up_all(0);
+            bool reset = false;
+            {
+                LockGuard guard(old->lock);
+                reset = !old->dead.load(std::memory_order_relaxed) &&
+                        old->state.load(std::memory_order_relaxed) == UnixSock::connected && old->peer == &sk;
+                if (reset) old->err.store(ECONNRESET, std::memory_order_release);
+            }
+            if (reset) old->wq.wake_up_all(abi::kEPOLLERR);  // sk_error_report()
+        }
+    }
+    if (old_pinned && old != nullptr) old->owner->put();
 }
+
+// The peer a connected send goes to, with a reference on its pair if it is another pair's.
+UnixSock* connected_peer(UnixSock& sk, bool& ref) {
+    LockGuard guard(sk.lock);
+    if (sk.state.load(std::memory_order_relaxed) != UnixSock::connected) return nullptr;
+    ref = sk.peer_pinned;
+    if (ref) sk.peer->owner->get();
+    return sk.peer;
+}
+
+// unix_may_send(): a socket connected to a third party takes datagrams from nobody else.
+bool may_send(const UnixSock& sk, const UnixSock& other) REQUIRES(other.lock) {
+    return other.state.load(std::memory_order_relaxed) != UnixSock::connected || other.peer == &sk;
+}
+
+// unix_recvq_full(): more than max_dgram_qlen datagrams queued.
+bool recvq_full(const UnixSock& other) { return other.qlen.load(std::memory_order_acquire) > kMaxDgramQlen; }
 
 }  // namespace
 
 UnixDgramSocket::UnixDgramSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
 
+// unix_dgram_sendmsg() (and unix_seqpacket_sendmsg() before it). Never a SIGPIPE.
 kstd::Result<size_t> UnixDgramSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
     if ((flags & abi::kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
     if (seqpacket(sk_)) {
@@ -54,42 +99,81 @@ kstd::Result<size_t> UnixDgramSocket::sendmsg(IoIter& from, int flags, const Soc
         if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
         to = nullptr;
     }
-    // unix_find_other() for a destination: no datagram socket can hold a name yet, so the send
-    // fails (ECONNREFUSED, ENOENT, EPROTOTYPE, EINVAL), here before the size and room checks
-    // that Linux makes first.
-    if (to != nullptr && to->len != 0) return kstd::err(unix_find_dgram_peer(*to, sk_.type));
-    if (sk_.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
+    bool named = to != nullptr && to->len != 0;
+    UnixSock* other = nullptr;
+    bool ref = false;  // a reference on other's pair to drop
+    if (named) {
+        if (int error = unix_find_bound(*to, sk_.type, &other)) return kstd::err(error);
+        ref = true;
+    } else {
+        other = connected_peer(sk_, ref);
+        if (other == nullptr) return kstd::err(ENOTCONN);
+    }
+    kstd::Result<size_t> result = send_to(*other, from, flags);
+    if (ref) other->owner->put();
+    return result;
+}
+
+kstd::Result<size_t> UnixDgramSocket::send_to(UnixSock& other, IoIter& from, int flags) {
+    bool nonblock = (flags & abi::kMSG_DONTWAIT) != 0;
     size_t len = from.remaining();
     if (len > static_cast<size_t>(sk_.sndbuf.load(std::memory_order_relaxed) - 32)) return kstd::err(EMSGSIZE);
     // sock_alloc_send_pskb(): the sender's error, SEND_SHUTDOWN (EPIPE) and room come first.
-    if (int error = unix_skb::wait_for_wmem(sk_, (flags & abi::kMSG_DONTWAIT) != 0, false)) return kstd::err(error);
+    if (int error = unix_skb::wait_for_wmem(sk_, nonblock, false)) return kstd::err(error);
     UnixSkb* skb = alloc_skb(sk_, len, kDgramMaxHead);
     if (skb == nullptr) return kstd::err(ENOMEM);
     if (from.copy_in(skb->data(), len) < len) {
         free_skb(skb);
         return kstd::err(EFAULT);
     }
-    UnixSock& other = *sk_.peer;
-    other.lock.lock();
-    if (other.dead.load(std::memory_order_relaxed)) {
+    for (;;) {
+        other.lock.lock();
+        int error = 0;
+        bool wait = false;
+        if (other.dead.load(std::memory_order_relaxed)) {
+            error = seqpacket(sk_) ? EPIPE : ECONNREFUSED;
+        } else if ((other.shutdown.load(std::memory_order_relaxed) & UnixSock::RCV_SHUTDOWN) != 0) {
+            error = EPIPE;
+        } else if (!seqpacket(sk_) && !may_send(sk_, other)) {
+            error = EPERM;
+        } else if (&other != &sk_ && other.peer != &sk_ && recvq_full(other)) {
+            // A receiver not connected back to us takes max_dgram_qlen datagrams at a time.
+            error = nonblock ? EAGAIN : 0;
+            wait = !nonblock;
+        } else {
+            if (other.owner != sk_.owner) {
+                sk_.owner->get();
+                skb->pinned = true;
+            }
+            kstd::list_add_tail(&skb->node, &other.receive_queue);
+            other.qlen.fetch_add(1, std::memory_order_release);
+        }
         other.lock.unlock();
-        free_skb(skb);
-        if (seqpacket(sk_)) return kstd::err(EPIPE);
-        disconnect(sk_);
-        return kstd::err(ECONNREFUSED);
+        if (!wait && error == 0) {
+            data_ready(other);
+            return len;
+        }
+        if (!wait) {
+            free_skb(skb);
+            // The peer we were connected to is gone for good: unconnected from here.
+            if (error == ECONNREFUSED && other_is_peer(other)) set_peer(sk_, nullptr, false);
+            return kstd::err(error);
+        }
+        // unix_wait_for_peer(): room, or a receiver that is gone or shut down.
+        int waited = wait_event(other.peer_wait, [&other] {
+            return !recvq_full(other) || other.dead.load(std::memory_order_acquire) ||
+                   (other.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0;
+        }, 0);
+        if (waited == -EINTR) {
+            free_skb(skb);
+            return kstd::err(abi::kERESTARTSYS);
+        }
     }
-    if ((other.shutdown.load(std::memory_order_relaxed) & UnixSock::RCV_SHUTDOWN) != 0) {
-        other.lock.unlock();
-        free_skb(skb);
-        return kstd::err(EPIPE);
-    }
-    // A pair's peer is always connected back to us, so Linux's receive-queue limit
-    // (unix_recvq_full(), for senders the receiver is not connected to) never applies.
-    kstd::list_add_tail(&skb->node, &other.receive_queue);
-    other.qlen.fetch_add(1, std::memory_order_release);
-    other.lock.unlock();
-    data_ready(other);
-    return len;
+}
+
+bool UnixDgramSocket::other_is_peer(const UnixSock& other) {
+    LockGuard guard(sk_.lock);
+    return sk_.state.load(std::memory_order_relaxed) == UnixSock::connected && sk_.peer == &other;
 }
 
 // unix_dgram_recvmsg() over __skb_recv_datagram(): one datagram per call, MSG_TRUNC in
@@ -139,19 +223,59 @@ kstd::Result<size_t> UnixDgramSocket::recvmsg(IoIter& to, int flags, SockAddr* f
     size_t copied = to.copy_out(skb->data(), size);
     size_t whole = skb->len;
     sk_.iolock.unlock();
-    if (!peek) free_skb(skb);  // a failed copy loses the datagram, as on Linux
+    if (!peek) {
+        free_skb(skb);  // a failed copy loses the datagram, as on Linux
+        sk_.peer_wait.wake_up_all(kWritable);  // senders waiting for room in our queue
+    }
     if (copied < size) return kstd::err(EFAULT);
     return (flags & abi::kMSG_TRUNC) != 0 ? whole : size;
+}
+
+kstd::Result<void> UnixDgramSocket::bind(const SockAddr& addr) { return unix_bind(sk_, addr); }
+
+// unix_dgram_connect() for DGRAM (AF_UNSPEC disconnects), unix_stream_connect() for SEQPACKET.
+kstd::Result<void> UnixDgramSocket::connect(const SockAddr& addr, bool nonblock) {
+    if (seqpacket(sk_)) return unix_stream_connect(sk_, addr, nonblock);
+    uint16_t family = abi::kAF_UNIX;
+    if (addr.len >= sizeof(family)) std::memcpy(&family, addr.data, sizeof(family));
+    if (addr.len >= sizeof(family) && family == abi::kAF_UNSPEC) {
+        set_peer(sk_, nullptr, false);
+        return {};
+    }
+    UnixSock* other = nullptr;
+    if (int error = unix_find_bound(addr, sk_.type, &other)) return kstd::err(error);
+    int error = 0;
+    {
+        LockGuard guard(other->lock);
+        if (other->dead.load(std::memory_order_relaxed)) error = ECONNREFUSED;
+        else if (!may_send(sk_, *other)) error = EPERM;
+    }
+    if (error != 0) {
+        other->owner->put();
+        return kstd::err(error);
+    }
+    set_peer(sk_, other, true);  // the reference unix_find_bound() took is the peer's pin
+    return {};
 }
 
 kstd::Result<void> UnixDgramSocket::shutdown(int how) { return unix_shutdown(sk_, how); }
 
 kstd::Result<void> UnixDgramSocket::getname(SockAddr& out, bool peer) { return unix_getname(sk_, out, peer); }
 
-// unix_listen(): a DGRAM socket has no listen (sock_no_listen); a SEQPACKET one would need a
-// name first, and a pair's ends have none. unix_accept() wants a listener.
-kstd::Result<void> UnixDgramSocket::listen(int) { return kstd::err(seqpacket(sk_) ? EINVAL : EOPNOTSUPP); }
-kstd::Result<FileRef> UnixDgramSocket::accept(int, bool) { return kstd::err(seqpacket(sk_) ? EINVAL : EOPNOTSUPP); }
+kstd::Result<void> UnixDgramSocket::listen(int backlog) { return unix_listen(sk_, backlog); }
+
+// unix_accept() for SEQPACKET; a DGRAM socket has none (sock_no_accept).
+kstd::Result<FileRef> UnixDgramSocket::accept(int flags, bool nonblock) {
+    if (!seqpacket(sk_)) return kstd::err(EOPNOTSUPP);
+    kstd::Result<UnixSock*> embryo = unix_accept(sk_, nonblock);
+    if (!embryo.ok()) return embryo.error();
+    FileRef file(new (std::nothrow) UnixDgramSocket(*embryo.value(), abi::kO_RDWR | flags));
+    if (!file) {
+        unix_release_sock(*embryo.value(), true);
+        return kstd::err(ENOMEM);
+    }
+    return file;
+}
 
 kstd::Result<void> UnixDgramSocket::setsockopt(int level, int name, const void* val, unsigned len) {
     return unix_setsockopt(sk_, level, name, val, len);
@@ -170,7 +294,10 @@ PollMask UnixDgramSocket::poll(PollTable* pt) {
     if ((shutdown & UnixSock::RCV_SHUTDOWN) != 0) mask |= abi::kEPOLLRDHUP | kReadable;
     if (shutdown == UnixSock::SHUTDOWN_MASK) mask |= abi::kEPOLLHUP;
     if (sk_.qlen.load(std::memory_order_acquire) != 0) mask |= kReadable;
-    if (seqpacket(sk_) && sk_.state.load(std::memory_order_acquire) == UnixSock::unconnected) mask |= abi::kEPOLLHUP;
+    uint8_t state = sk_.state.load(std::memory_order_acquire);
+    if (seqpacket(sk_) && state == UnixSock::unconnected) mask |= abi::kEPOLLHUP;
+    // A SEQPACKET listener's pending connections are readable; a listener is never writable.
+    if (state == UnixSock::listening) return sk_.accept_len.load(std::memory_order_acquire) != 0 ? mask | kReadable : mask;
     if (unix_skb::writable(sk_)) mask |= kWritable;
     return mask;
 }

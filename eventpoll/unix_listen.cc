@@ -1,9 +1,9 @@
 // UnixStreamSocket's names and connections: bind, listen, connect, accept, after
 // net/unix/af_unix.c (6.x). See eventpoll/include/eventpoll/unix_stream.h for the locking.
 // A path's node is the platform's (platform::unix_mknod); abstract names live only in the
-// table below. Not modelled: SO_PASSCRED's autobind on connect, SOCK_DGRAM and
-// SOCK_SEQPACKET sockets from socket() (refused; their socketpairs are unix_dgram.cc's), peer
-// credentials.
+// table below. SOCK_SEQPACKET connections are made here as streams' are; SOCK_DGRAM sockets
+// bind here and connect in unix_dgram.cc. Not modelled: SO_PASSCRED's autobind on connect,
+// peer credentials.
 #include <linux/errno.h>
 
 #include <cstring>
@@ -47,14 +47,17 @@ int make_name(const SockAddr& in, Name& out) {
     return 0;
 }
 
-bool same_abstract(const UnixSock& sk, const Name& name) {
+// Abstract names are Linux's per type (unix_abstract_hash() mixes the type in): a stream and
+// a datagram socket may hold the same one, and neither finds the other.
+bool same_abstract(const UnixSock& sk, const Name& name, int type) {
     unsigned len = sk.addr_len.load(std::memory_order_acquire);
-    return len == name.len && sk.addr.bytes[kSunPath] == 0 && std::memcmp(sk.addr.bytes, name.addr.bytes, len) == 0;
+    return sk.type == type && len == name.len && sk.addr.bytes[kSunPath] == 0 &&
+           std::memcmp(sk.addr.bytes, name.addr.bytes, len) == 0;
 }
 
-UnixSock* find_abstract(const Name& name) REQUIRES(table_lock) {
+UnixSock* find_abstract(const Name& name, int type) REQUIRES(table_lock) {
     for (UnixSock* sk = table_head; sk != nullptr; sk = sk->bound_next)
-        if (same_abstract(*sk, name)) return sk;
+        if (same_abstract(*sk, name, type)) return sk;
     return nullptr;
 }
 
@@ -67,17 +70,19 @@ void insert(UnixSock& sk, const Name& name) REQUIRES(table_lock) {
     table_head = &sk;
 }
 
-// unix_find_other(): the sock bound to the name, with a reference on its pair.
-int find_other(const Name& name, UnixSock** out) {
+// unix_find_other(): the sock bound to the name, with a reference on its pair; a path's
+// socket of another type is EPROTOTYPE (unix_find_bsd()).
+int find_other(const Name& name, int type, UnixSock** out) {
     platform::UnixNode node;
     if (!name.abstract()) {
         if (int error = platform::unix_find_node(name.path(), node)) return error;
     }
     LockGuard guard(table_lock);
     for (UnixSock* sk = table_head; sk != nullptr; sk = sk->bound_next) {
-        bool match = name.abstract() ? same_abstract(*sk, name)
+        bool match = name.abstract() ? same_abstract(*sk, name, type)
                                      : sk->addr.bytes[kSunPath] != 0 && sk->node_dev == node.dev && sk->node_ino == node.ino;
         if (match) {
+            if (sk->type != type) return EPROTOTYPE;
             sk->owner->get();
             *out = sk;
             return 0;
@@ -99,7 +104,7 @@ kstd::Result<void> autobind(UnixSock& sk) REQUIRES(sk.bindlock) {
         unsigned n = next_name++ & 0xfffff;
         for (int i = 4; i >= 0; --i, n >>= 4) name.addr.bytes[kSunPath + 1 + i] = "0123456789abcdef"[n & 0xf];
         name.len = kSunPath + 1 + 5;
-        if (find_abstract(name) != nullptr) continue;
+        if (find_abstract(name, sk.type) != nullptr) continue;
         insert(sk, name);
         return {};
     }
@@ -113,15 +118,10 @@ bool recvq_full(const UnixSock& listener) {
 
 }  // namespace
 
-int unix_find_dgram_peer(const SockAddr& addr, int type) {
+int unix_find_bound(const SockAddr& addr, int type, UnixSock** out) {
     Name name;
     if (int error = make_name(addr, name)) return error;
-    UnixSock* other = nullptr;
-    if (int error = find_other(name, &other)) return error;
-    bool same_type = other->type == type;
-    other->owner->put();
-    // Only streams are bound; were a datagram socket found it would be a dead end anyway.
-    return same_type ? ECONNREFUSED : EPROTOTYPE;
+    return find_other(name, type, out);
 }
 
 void unix_unbind(UnixSock& sk) {
@@ -154,45 +154,46 @@ void unix_drop_embryos(UnixSock& listener) {
 
 // unix_bind(): addrlen == sizeof(sa_family_t) autobinds; a path's node is made before the
 // second-bind check (unix_bind_bsd()), an abstract name checked after it.
-kstd::Result<void> UnixStreamSocket::bind(const SockAddr& in) {
-    LockGuard bind_guard(sk_.bindlock);
+kstd::Result<void> unix_bind(UnixSock& sk, const SockAddr& in) {
+    LockGuard bind_guard(sk.bindlock);
     uint16_t family = 0;
     if (in.len == kSunPath) std::memcpy(&family, in.data, sizeof(family));
-    if (in.len == kSunPath && family == abi::kAF_UNIX) return autobind(sk_);
+    if (in.len == kSunPath && family == abi::kAF_UNIX) return autobind(sk);
     Name name;
     if (int error = make_name(in, name)) return kstd::err(error);
-    bool bound = sk_.addr_len.load(std::memory_order_acquire) != 0;
+    bool bound = sk.addr_len.load(std::memory_order_acquire) != 0;
     if (name.abstract()) {
         if (bound) return kstd::err(EINVAL);
         LockGuard guard(table_lock);
-        if (find_abstract(name) != nullptr) return kstd::err(EADDRINUSE);
-        insert(sk_, name);
+        if (find_abstract(name, sk.type) != nullptr) return kstd::err(EADDRINUSE);
+        insert(sk, name);
         return {};
     }
     platform::UnixNode node;
     if (int error = platform::unix_mknod(name.path(), !bound, node)) return kstd::err(error);
     if (bound) return kstd::err(EINVAL);
-    sk_.node_dev = node.dev;
-    sk_.node_ino = node.ino;
+    sk.node_dev = node.dev;
+    sk.node_ino = node.ino;
     LockGuard guard(table_lock);
-    insert(sk_, name);
+    insert(sk, name);
     return {};
 }
 
 // unix_listen(): only a bound socket, unconnected or listening already (a new backlog).
-kstd::Result<void> UnixStreamSocket::listen(int backlog) {
-    if (sk_.addr_len.load(std::memory_order_acquire) == 0) return kstd::err(EINVAL);
-    LockGuard bind_guard(sk_.bindlock);
+kstd::Result<void> unix_listen(UnixSock& sk, int backlog) {
+    if (sk.type == abi::kSOCK_DGRAM) return kstd::err(EOPNOTSUPP);  // sock_no_listen
+    if (sk.addr_len.load(std::memory_order_acquire) == 0) return kstd::err(EINVAL);
+    LockGuard bind_guard(sk.bindlock);
     bool grew = false;
     {
-        LockGuard guard(sk_.lock);
-        uint8_t state = sk_.state.load(std::memory_order_acquire);
+        LockGuard guard(sk.lock);
+        uint8_t state = sk.state.load(std::memory_order_acquire);
         if (state != UnixSock::unconnected && state != UnixSock::listening) return kstd::err(EINVAL);
-        grew = backlog > sk_.backlog.load(std::memory_order_relaxed);
-        sk_.backlog.store(backlog, std::memory_order_release);
-        sk_.state.store(UnixSock::listening, std::memory_order_release);
+        grew = backlog > sk.backlog.load(std::memory_order_relaxed);
+        sk.backlog.store(backlog, std::memory_order_release);
+        sk.state.store(UnixSock::listening, std::memory_order_release);
     }
-    if (grew) sk_.peer_wait.wake_up_all(0);
+    if (grew) sk.peer_wait.wake_up_all(0);
     return {};
 }
 
@@ -200,18 +201,18 @@ kstd::Result<void> UnixStreamSocket::listen(int backlog) {
 // ENOENT and ECONNREFUSED), and a full queue makes a blocking connect wait on peer_wait. The
 // new server end (our pair's second sock) is connected before it is queued, so we are
 // connected at once.
-kstd::Result<void> UnixStreamSocket::connect(const SockAddr& in, bool nonblock) {
+kstd::Result<void> unix_stream_connect(UnixSock& sk, const SockAddr& in, bool nonblock) {
     Name name;
     if (int error = make_name(in, name)) return kstd::err(error);
     for (;;) {
         UnixSock* other = nullptr;
-        if (int error = find_other(name, &other)) return kstd::err(error);
+        if (int error = find_other(name, sk.type, &other)) return kstd::err(error);
         int error = 0;
         bool wait = false;
         {
-            LockGuard bind_guard(sk_.bindlock);
+            LockGuard bind_guard(sk.bindlock);
             LockGuard guard(other->lock);
-            uint8_t state = sk_.state.load(std::memory_order_acquire);
+            uint8_t state = sk.state.load(std::memory_order_acquire);
             if (other->dead.load(std::memory_order_acquire) ||
                 other->state.load(std::memory_order_acquire) != UnixSock::listening ||
                 (other->shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0) {
@@ -222,15 +223,16 @@ kstd::Result<void> UnixStreamSocket::connect(const SockAddr& in, bool nonblock) 
             } else if (state != UnixSock::unconnected) {
                 error = state == UnixSock::connected ? EISCONN : EINVAL;
             } else {
-                UnixSock& embryo = sk_.owner->socks[1];
+                UnixSock& embryo = sk.owner->socks[1];
+                embryo.type = sk.type;
                 unsigned len = other->addr_len.load(std::memory_order_acquire);
                 std::memcpy(embryo.addr.bytes, other->addr.bytes, len);  // the listener's name
                 embryo.addr_len.store(static_cast<uint8_t>(len), std::memory_order_release);
-                embryo.peer = &sk_;
+                embryo.peer = &sk;
                 embryo.state.store(UnixSock::connected, std::memory_order_release);
-                sk_.peer = &embryo;
-                sk_.state.store(UnixSock::connected, std::memory_order_release);
-                sk_.owner->get();  // the embryo's reference
+                sk.peer = &embryo;
+                sk.state.store(UnixSock::connected, std::memory_order_release);
+                sk.owner->get();  // the embryo's reference
                 kstd::list_add_tail(&embryo.accept_node, &other->accept_queue);
                 other->accept_len.fetch_add(1, std::memory_order_release);
             }
@@ -253,47 +255,64 @@ kstd::Result<void> UnixStreamSocket::connect(const SockAddr& in, bool nonblock) 
 
 // unix_accept() over skb_recv_datagram(): a shut-down listener fails a blocking accept with
 // EINVAL and a nonblocking one with EAGAIN; waiting acceptors are woken one at a time.
-kstd::Result<FileRef> UnixStreamSocket::accept(int flags, bool nonblock) {
-    if (sk_.state.load(std::memory_order_acquire) != UnixSock::listening) return kstd::err(EINVAL);
+kstd::Result<UnixSock*> unix_accept(UnixSock& sk, bool nonblock) {
+    if (sk.state.load(std::memory_order_acquire) != UnixSock::listening) return kstd::err(EINVAL);
     for (;;) {
         UnixSock* embryo = nullptr;
         {
-            LockGuard guard(sk_.lock);
-            if (!sk_.accept_queue.empty()) {
-                embryo = kstd::container_of(sk_.accept_queue.next, &UnixSock::accept_node);
+            LockGuard guard(sk.lock);
+            if (!sk.accept_queue.empty()) {
+                embryo = kstd::container_of(sk.accept_queue.next, &UnixSock::accept_node);
                 kstd::list_del_init(&embryo->accept_node);
-                sk_.accept_len.fetch_sub(1, std::memory_order_release);
+                sk.accept_len.fetch_sub(1, std::memory_order_release);
             }
         }
         if (embryo != nullptr) {
-            sk_.peer_wait.wake_up(0, 1);
-            FileRef file(new (std::nothrow) UnixStreamSocket(*embryo, abi::kO_RDWR | flags));
-            if (!file) {
-                unix_release_sock(*embryo, true);
-                return kstd::err(ENOMEM);
-            }
-            return file;
+            sk.peer_wait.wake_up(0, 1);
+            return embryo;
         }
         if (nonblock) return kstd::err(EAGAIN);
-        if ((sk_.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0) return kstd::err(EINVAL);
-        int waited = wait_event(sk_.wq, [this] {
-            return sk_.accept_len.load(std::memory_order_acquire) != 0 ||
-                   (sk_.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0;
+        if ((sk.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0) return kstd::err(EINVAL);
+        int waited = wait_event(sk.wq, [&sk] {
+            return sk.accept_len.load(std::memory_order_acquire) != 0 ||
+                   (sk.shutdown.load(std::memory_order_acquire) & UnixSock::RCV_SHUTDOWN) != 0;
         }, 0, /*exclusive=*/true);
         if (waited == -EINTR) return kstd::err(abi::kERESTARTSYS);
     }
 }
 
+kstd::Result<void> UnixStreamSocket::bind(const SockAddr& addr) { return unix_bind(sk_, addr); }
+kstd::Result<void> UnixStreamSocket::listen(int backlog) { return unix_listen(sk_, backlog); }
+kstd::Result<void> UnixStreamSocket::connect(const SockAddr& addr, bool nonblock) {
+    return unix_stream_connect(sk_, addr, nonblock);
+}
+kstd::Result<FileRef> UnixStreamSocket::accept(int flags, bool nonblock) {
+    kstd::Result<UnixSock*> embryo = unix_accept(sk_, nonblock);
+    if (!embryo.ok()) return embryo.error();
+    FileRef file(new (std::nothrow) UnixStreamSocket(*embryo.value(), abi::kO_RDWR | flags));
+    if (!file) {
+        unix_release_sock(*embryo.value(), true);
+        return kstd::err(ENOMEM);
+    }
+    return file;
+}
+
 namespace {
 
-// unix_create(): a protocol other than 0/PF_UNIX, then a type we have no ops for.
+// unix_create(): a protocol other than 0/PF_UNIX, then a type we have no ops for; SOCK_RAW
+// is a SOCK_DGRAM.
 kstd::Result<FileRef> unix_create(int /*family*/, int type, int protocol, int flags) {
     if (protocol != 0 && protocol != abi::kAF_UNIX) return kstd::err(EPROTONOSUPPORT);
-    if (type != abi::kSOCK_STREAM) return kstd::err(ESOCKTNOSUPPORT);
+    if (type == abi::kSOCK_RAW) type = abi::kSOCK_DGRAM;
+    if (type != abi::kSOCK_STREAM && type != abi::kSOCK_DGRAM && type != abi::kSOCK_SEQPACKET)
+        return kstd::err(ESOCKTNOSUPPORT);
     UnixStreamPair* pair = new (std::nothrow) UnixStreamPair();
     if (pair == nullptr) return kstd::err(ENOMEM);
     pair->refs.store(1, std::memory_order_relaxed);  // the file's; a connect() adds the embryo's
-    FileRef file(new (std::nothrow) UnixStreamSocket(pair->socks[0], abi::kO_RDWR | flags));
+    pair->socks[0].type = static_cast<uint8_t>(type);
+    FileRef file;
+    if (type == abi::kSOCK_STREAM) file = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[0], abi::kO_RDWR | flags));
+    else file = FileRef(new (std::nothrow) UnixDgramSocket(pair->socks[0], abi::kO_RDWR | flags));
     if (!file) {
         delete pair;
         return kstd::err(ENOMEM);

@@ -50,10 +50,12 @@ void state_change(UnixSock& sk) { sk.wq.wake_up_all(0); }
 void free_skb(UnixSkb* skb) {
     UnixSock& owner = *skb->owner;
     uint32_t size = skb->truesize;
+    bool pinned = skb->pinned;
     skb->~UnixSkb();
     ::operator delete(skb);
     owner.wmem_alloc.fetch_sub(size, std::memory_order_acq_rel);
     write_space(owner);
+    if (pinned) owner.owner->put();
 }
 
 int sock_error(UnixSock& sk) {

@@ -25,6 +25,7 @@ struct UnixSkb {
     uint32_t len;
     uint32_t consumed = 0;     // changed by the iolock holder under the receiver's lock
     uint32_t truesize;
+    bool pinned = false;       // queued on another pair's sock: holds a reference on owner's pair
 
     UnixSkb(UnixSock& sk, uint32_t size, uint32_t charge) : owner(&sk), len(size), truesize(charge) {}
     char* data() { return reinterpret_cast<char*>(this + 1); }

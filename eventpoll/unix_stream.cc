@@ -65,11 +65,17 @@ UnixStreamPair::UnixStreamPair() {
     for (UnixSock& sk : socks) sk.owner = this;
 }
 
-UnixStreamPair::~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {  // no file is left to race with
+// No file is left to race with. A queued skb is left only on a sock that was never released
+// (an embryo freed with its pair); a pinned one is another pair's to uncharge and unpin.
+UnixStreamPair::~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {
     for (UnixSock& sk : socks) {
         while (!sk.receive_queue.empty()) {
             UnixSkb* skb = UnixSkb::from(sk.receive_queue.next);
             kstd::list_del_init(&skb->node);
+            if (skb->pinned) {
+                free_skb(skb);
+                continue;
+            }
             skb->~UnixSkb();
             ::operator delete(skb);
         }
@@ -249,7 +255,9 @@ PollMask UnixStreamSocket::poll(PollTable* pt) {
 }
 
 // unix_getname(): the bound name, or just the family when unbound; a peer's needs a peer.
-kstd::Result<void> unix_getname(const UnixSock& self, SockAddr& out, bool peer) {
+// The lock keeps a DGRAM peer (and the pin that keeps it alive) while its name is copied.
+kstd::Result<void> unix_getname(UnixSock& self, SockAddr& out, bool peer) {
+    LockGuard guard(self.lock);
     const UnixSock* sk = &self;
     if (peer) {
         if (self.state.load(std::memory_order_acquire) != UnixSock::connected) return kstd::err(ENOTCONN);
@@ -318,8 +326,15 @@ void unix_release_sock(UnixSock& sk, bool embryo) {
         }
         state_change(other);
     }
-    sk.peer_wait.wake_up_all(0);  // connect()s waiting for room see the listener gone
+    sk.peer_wait.wake_up_all(0);  // connect()s and senders waiting for room see us gone
     while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
+    UnixSock* pinned_peer = nullptr;
+    {
+        LockGuard guard(sk.lock);
+        if (sk.peer_pinned) pinned_peer = sk.peer;
+        sk.peer_pinned = false;
+    }
+    if (pinned_peer != nullptr) pinned_peer->owner->put();
     sk.owner->put();
 }
 

@@ -68,10 +68,57 @@ protected:
     std::vector<int> fds_;
 };
 
-TEST_F(UnixListenTest, SocketRefusesOtherTypesAndProtocols) {
-    EXPECT_EQ(sys_socket(abi::kAF_UNIX, abi::kSOCK_DGRAM, 0), -ESOCKTNOSUPPORT);  // ours only
-    EXPECT_EQ(sys_socket(abi::kAF_UNIX, 5, 0), -ESOCKTNOSUPPORT);                 // SOCK_SEQPACKET
+TEST_F(UnixListenTest, SocketTypesAndProtocols) {
+    for (int type : {abi::kSOCK_DGRAM, abi::kSOCK_SEQPACKET, abi::kSOCK_RAW}) {
+        int fd = static_cast<int>(sys_socket(abi::kAF_UNIX, type, 0));
+        ASSERT_GE(fd, 0);
+        int got = 0;
+        unsigned len = sizeof got;
+        EXPECT_EQ(sys_getsockopt(fd, abi::kSOL_SOCKET, abi::kSO_TYPE, &got, &len), 0);
+        EXPECT_EQ(got, type == abi::kSOCK_RAW ? abi::kSOCK_DGRAM : type);  // unix_create()
+        EXPECT_EQ(sys_close(fd), 0);
+    }
+    EXPECT_EQ(sys_socket(abi::kAF_UNIX, 4, 0), -ESOCKTNOSUPPORT);  // SOCK_RDM
     EXPECT_EQ(sys_socket(abi::kAF_UNIX, abi::kSOCK_STREAM, 2), -EPROTONOSUPPORT);
+}
+
+// A datagram server in Pollux's own eventpoll: a client's sendto wakes its epoll_wait, and
+// recvfrom names a bound sender; the server's answer reaches the client by that name.
+TEST_F(UnixListenTest, DatagramServerWakesOnSendto) {
+    Addr srv_addr = abstract("dgram-srv");
+    Addr cli_addr = abstract("dgram-cli");
+    int srv = static_cast<int>(sys_socket(abi::kAF_UNIX, abi::kSOCK_DGRAM, 0));
+    int cli = static_cast<int>(sys_socket(abi::kAF_UNIX, abi::kSOCK_DGRAM, 0));
+    ASSERT_GE(srv, 0);
+    ASSERT_GE(cli, 0);
+    fds_.push_back(srv);
+    fds_.push_back(cli);
+    ASSERT_EQ(sys_bind(srv, &srv_addr.sun, srv_addr.len), 0);
+    ASSERT_EQ(sys_bind(cli, &cli_addr.sun, cli_addr.len), 0);
+    int ep = static_cast<int>(sys_epoll_create1(0));
+    ASSERT_GE(ep, 0);
+    fds_.push_back(ep);
+    abi::EpollEvent e{};
+    e.events = abi::kEPOLLIN;
+    ASSERT_EQ(sys_epoll_ctl(ep, abi::kEPOLL_CTL_ADD, srv, &e), 0);
+    abi::EpollEvent out[2] = {};
+    auto woken = std::async(std::launch::async, [&] { return sys_epoll_wait(ep, out, 2, 2000); });
+    EXPECT_EQ(woken.wait_for(30ms), std::future_status::timeout);
+    ASSERT_EQ(sys_sendto(cli, "ask", 3, 0, &srv_addr.sun, srv_addr.len), 3);
+    ASSERT_EQ(woken.wait_for(2s), std::future_status::ready);
+    EXPECT_EQ(woken.get(), 1);
+    char buf[8];
+    sockaddr_un from{};
+    unsigned flen = sizeof from;
+    ASSERT_EQ(sys_recvfrom(srv, buf, sizeof buf, 0, &from, &flen), 3);
+    ASSERT_EQ(flen, cli_addr.len);
+    EXPECT_EQ(sys_sendto(srv, "answer", 6, 0, &from, flen), 6);
+    EXPECT_EQ(sys_recvfrom(cli, buf, sizeof buf, 0, nullptr, nullptr), 6);
+    // The server goes: a client connected to it is refused on its next send.
+    ASSERT_EQ(sys_connect(cli, &srv_addr.sun, srv_addr.len), 0);
+    close_fd(srv);
+    EXPECT_EQ(sys_sendto(cli, "x", 1, 0, nullptr, 0), -ECONNREFUSED);
+    EXPECT_EQ(sys_sendto(cli, "x", 1, 0, nullptr, 0), -ENOTCONN);
 }
 
 TEST_F(UnixListenTest, ListenerCloseWakesABlockedConnectWithRefusal) {

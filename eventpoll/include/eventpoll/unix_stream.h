@@ -76,7 +76,10 @@ struct UnixSock {
     std::atomic<uint32_t> flags{0};
     Mutex iolock;
     WaitQueueHead wq;                               // sk_sleep(): readers, writers, pollers
-    UnixSock* peer = nullptr;                       // unix_peer(), fixed once connected
+    // unix_peer(). Fixed once connected, except for a DGRAM socket from socket(), whose peer
+    // connect() sets under `lock` (and pins: peer_pinned, a reference on the peer's pair).
+    UnixSock* peer = nullptr;
+    bool peer_pinned = false;
 
     enum State : uint8_t { unconnected, listening, connected };  // TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED
     std::atomic<uint8_t> state{unconnected};
@@ -141,10 +144,12 @@ private:
     UnixSock& sk_;
 };
 
-// An AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socketpair end (unix_dgram.cc): each send is one
-// datagram, queued whole on the peer (record boundaries, truncation), charged to the sender
-// as a stream chunk is. Only pairs: socket() refuses these types, so there is no name to send
-// to (a datagram socket's sendto() finds nobody: ECONNREFUSED or ENOENT).
+// An AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socket (unix_dgram.cc): each send is one datagram,
+// queued whole on the receiver (record boundaries, truncation), charged to the sender as a
+// stream chunk is. SEQPACKET connects, listens and accepts as a stream does (unix_listen.cc);
+// a DGRAM socket binds a name, sends to names, and connects to one (its peer, which may be
+// changed or dropped with AF_UNSPEC). A datagram queued on another pair's sock pins the
+// sender's pair (UnixSkb::pinned), and a connected DGRAM sock pins its peer's (peer_pinned).
 class UnixDgramSocket final : public Socket {
 public:
     UnixDgramSocket(UnixSock& sk, int flags);
@@ -155,7 +160,9 @@ public:
     kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
     kstd::Result<void> shutdown(int how) override;
     kstd::Result<void> getname(SockAddr& out, bool peer) override;
+    kstd::Result<void> bind(const SockAddr& addr) override;
     kstd::Result<void> listen(int backlog) override;
+    kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
     kstd::Result<FileRef> accept(int flags, bool nonblock) override;
     kstd::Result<void> setsockopt(int level, int name, const void* val, unsigned len) override;
     kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
@@ -164,6 +171,9 @@ protected:
     void release() override;
 
 private:
+    kstd::Result<size_t> send_to(UnixSock& other, IoIter& from, int flags);
+    bool other_is_peer(const UnixSock& other);
+
     UnixSock& sk_;
 };
 
@@ -172,13 +182,19 @@ private:
 void unix_release_sock(UnixSock& sk, bool embryo);
 // unix_shutdown() and unix_getname(), for every type.
 kstd::Result<void> unix_shutdown(UnixSock& sk, int how);
-kstd::Result<void> unix_getname(const UnixSock& sk, SockAddr& out, bool peer);
+kstd::Result<void> unix_getname(UnixSock& sk, SockAddr& out, bool peer);
 // The SOL_SOCKET options an AF_UNIX socket answers (unix_sockopt.cc).
 kstd::Result<void> unix_setsockopt(UnixSock& sk, int level, int name, const void* val, unsigned len);
 kstd::Result<void> unix_getsockopt(UnixSock& sk, int level, int name, void* val, unsigned* len);
-// unix_find_other() for a datagram's destination (unix_listen.cc): why nobody of `type` is
-// bound to the address, as an errno (sockets of that type cannot be bound yet).
-int unix_find_dgram_peer(const SockAddr& addr, int type);
+// unix_listen.cc, for every type: unix_bind(), unix_listen() (EOPNOTSUPP for DGRAM),
+// unix_stream_connect() (STREAM and SEQPACKET), unix_accept() (the embryo, for the caller to
+// give a file), and unix_find_other(): the sock of `type` bound to the address, with a
+// reference on its pair, or the errno (EINVAL, ENOENT, ECONNREFUSED, EPROTOTYPE).
+kstd::Result<void> unix_bind(UnixSock& sk, const SockAddr& addr);
+kstd::Result<void> unix_listen(UnixSock& sk, int backlog);
+kstd::Result<void> unix_stream_connect(UnixSock& sk, const SockAddr& addr, bool nonblock);
+kstd::Result<UnixSock*> unix_accept(UnixSock& sk, bool nonblock);
+int unix_find_bound(const SockAddr& addr, int type, UnixSock** out);
 // unix_listen.cc: takes the sock's name out of the table; releases a dead listener's embryos.
 void unix_unbind(UnixSock& sk);
 void unix_drop_embryos(UnixSock& listener);
