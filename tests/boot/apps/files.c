@@ -320,10 +320,5 @@ int main(int argc, char** argv) {
     errors();
     proc_files();
     writes();
-    if (failures == 0) {
-        printf("files: all %d checks passed\n", checks);
-        return 0;
-    }
-    printf("files: %d of %d checks failed\n", failures, checks);
-    return 1;
+    return check_summary();
 }

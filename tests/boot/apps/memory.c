@@ -138,10 +138,5 @@ int main(void) {
     CHECK(si.uptime >= 0 && si.procs >= 1 && si.totalswap >= si.freeswap);
     CHECK(syscall(SYS_sysinfo, (void*)8) == -1 && errno == EFAULT);
 
-    if (failures) {
-        printf("memory: %d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("memory: all %d checks passed\n", checks);
-    return 0;
+    return check_summary();
 }

@@ -132,10 +132,5 @@ int main(void) {
     close(fd);
     CHECK(unlink(path) == 0);
     CHECK(rmdir(dir) == 0);
-    if (failures) {
-        printf("mmap-files: %d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("mmap-files: all %d checks passed\n", checks);
-    return 0;
+    return check_summary();
 }

@@ -156,10 +156,5 @@ int main(void) {
     thread_and_process();
     memory();
     errors();
-    if (failures) {
-        printf("rusage: %d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("rusage: all %d checks passed\n", checks);
-    return 0;
+    return check_summary();
 }

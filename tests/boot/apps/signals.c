@@ -679,10 +679,5 @@ int main(int argc, char** argv) {
     test_stack_overflow();
     test_registers();
     test_sigpipe();
-    if (failures) {
-        printf("signals: %d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("signals: all %d checks passed\n", checks);
-    return 0;
+    return check_summary();
 }

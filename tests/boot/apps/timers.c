@@ -580,10 +580,5 @@ int main(int argc, char** argv) {
     check_thread_id();
     check_sigev_thread();
     check_errors();
-    if (failures) {
-        printf("timers: %d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    printf("timers: all %d checks passed\n", checks);
-    return 0;
+    return check_summary();
 }
