@@ -45,6 +45,9 @@ PerCpu cpu0;
 
 Thread boot_thread;
 Thread* sleepers = nullptr;  // by deadline
+// Exited threads, linked by `next` (a dead thread is on no run queue): create() takes one's
+// descriptor and stack before making new ones.
+Thread* dead_threads = nullptr;
 uint64_t next_stack_slot = 0;
 int next_tid = 1;
 bool started = false;
@@ -221,20 +224,47 @@ void init() {
 bool running() { return started; }
 Thread* current() { return cpu0.current; }
 
-Thread* create(void (*entry)(void*), void* arg, const char* name, uint64_t top_reserve) {
-    IrqGuard guard;
+namespace {
+
+// A new descriptor and stack: a slot of the stack area, its pages mapped.
+Thread* new_thread() {
     if (next_stack_slot == kMaxThreads) return nullptr;
-    uint64_t base = kStackArea + next_stack_slot++ * kStackSlot + mm::kPageSize;  // above the hole
+    uint64_t base = kStackArea + next_stack_slot * kStackSlot + mm::kPageSize;  // above the hole
     for (uint64_t i = 0; i < kStackPages; ++i) {
         uint64_t frame = mm::frames().alloc();
         if (!frame) return nullptr;
         mm::map_kernel_page(base + i * mm::kPageSize, frame, mm::kPtePresent | mm::kPteWritable | mm::kPteGlobal);
     }
+    ++next_stack_slot;
     Thread* t = new Thread;
-    t->name = name;
-    t->tid = next_tid++;
     t->stack_bottom = base;
     t->stack_top = base + kStackPages * mm::kPageSize;
+    return t;
+}
+
+// An exited thread's descriptor and stack, as good as new. It is not running: exit_current()
+// queued it with interrupts off and switched away, and one CPU runs nothing in between (SMP
+// would need Linux's finish_task_switch(): freed only once the next thread runs).
+Thread* reused_thread() {
+    Thread* t = dead_threads;
+    if (!t) return nullptr;
+    dead_threads = t->next;
+    uint64_t bottom = t->stack_bottom, top = t->stack_top;
+    *t = Thread{};
+    t->stack_bottom = bottom;
+    t->stack_top = top;
+    return t;
+}
+
+}  // namespace
+
+Thread* create(void (*entry)(void*), void* arg, const char* name, uint64_t top_reserve) {
+    IrqGuard guard;
+    Thread* t = reused_thread();
+    if (!t) t = new_thread();
+    if (!t) return nullptr;
+    t->name = name;
+    t->tid = next_tid++;
     t->saved_rsp = build_initial_stack(t->stack_top - top_reserve, entry, arg);
     t->state = ThreadState::blocked;
     return t;
@@ -325,9 +355,13 @@ int sleep_until_interruptible(uint64_t deadline_ns) {
 
 void exit_current() {
     cpu::cli();
-    cpu0.current->state = ThreadState::dead;
-    // The stack stays mapped: we are still on it. Reclaiming dead threads' stacks is left for
-    // when threads come and go often (TODO: a reaper that runs on another stack).
+    Thread* self = cpu0.current;
+    self->state = ThreadState::dead;
+    // The stack stays mapped for the next thread create() makes (the boot stack is no slot's).
+    if (self != &boot_thread) {
+        self->next = dead_threads;
+        dead_threads = self;
+    }
     schedule();
     panic("sched: a dead thread was scheduled");
 }
