@@ -5,6 +5,7 @@
 #include <linux/errno.h>
 #include <linux/time.h>
 
+#include "eventpoll/linux_abi.h"
 #include "platform/clock.h"
 #include "sched/scheduler.h"
 #include "syscall/syscall.h"
@@ -15,9 +16,7 @@ namespace {
 
 constexpr uint64_t kNsPerSec = 1'000'000'000;
 
-struct Timespec {
-    int64_t sec, nsec;
-};
+using abi::Timespec;
 
 bool clock_now(uint64_t id, uint64_t& ns) {
     switch (id) {
@@ -43,8 +42,8 @@ bool put_timespec(uint64_t addr, uint64_t ns) {
 int64_t get_timespec(uint64_t addr, uint64_t& ns) {
     if (!user::accessible(addr, sizeof(Timespec), user::kProtRead)) return -EFAULT;
     Timespec t = *reinterpret_cast<const Timespec*>(addr);
-    if (t.sec < 0 || t.nsec < 0 || t.nsec >= int64_t(kNsPerSec)) return -EINVAL;
-    ns = uint64_t(t.sec) > ~0ull / kNsPerSec / 2 ? ~0ull / 2 : uint64_t(t.sec) * kNsPerSec + uint64_t(t.nsec);
+    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= int64_t(kNsPerSec)) return -EINVAL;
+    ns = uint64_t(t.tv_sec) > ~0ull / kNsPerSec / 2 ? ~0ull / 2 : uint64_t(t.tv_sec) * kNsPerSec + uint64_t(t.tv_nsec);
     return 0;
 }
 
