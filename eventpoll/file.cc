@@ -22,6 +22,7 @@ kstd::Result<int64_t> File::llseek(int64_t, int) {
     case FileKind::eventpoll:
     case FileKind::eventfd:
     case FileKind::timerfd:
+    case FileKind::signalfd:
         return int64_t{0};
     default:
         return kstd::err(ESPIPE);

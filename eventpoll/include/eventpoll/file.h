@@ -40,7 +40,7 @@ inline void poll_wait(File& file, WaitQueueHead& wq, PollTable* pt) {
 }
 
 // regular, directory and device: the unikernel's file tree (kernel/unikernel/fs/).
-enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, pipe, unix_stream, inet, regular, directory, device };
+enum class FileKind : uint8_t { other, eventpoll, eventfd, timerfd, signalfd, pipe, unix_stream, inet, regular, directory, device };
 
 // Linux's f_mode bits that matter to us.
 inline constexpr uint8_t FMODE_READ = 1;

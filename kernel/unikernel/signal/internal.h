@@ -50,6 +50,8 @@ int thread_count();
 // expirations since it was queued), which timer_getoverrun reports from now on. 0 for a timer
 // deleted meanwhile.
 int32_t timer_signal_taken(int32_t id);
+// signalfd.cc's signalfd_notify(): a signal was queued, signalfd readers and pollers look again.
+void signalfd_notify();
 // A default action ends the application: the console line qemu/run reads, then 128 + sig.
 [[noreturn]] void terminate(int sig, const char* how);
 

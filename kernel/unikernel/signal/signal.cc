@@ -71,6 +71,7 @@ int send(sched::Thread* target, int sig, int code, const char* how, const TimerS
         recalc(taker);
         if (taker->sigpending) sched::interrupt(taker);
     }
+    signalfd_notify();
     return 0;
 }
 

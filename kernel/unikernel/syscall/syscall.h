@@ -157,6 +157,8 @@ int64_t sys_rt_sigprocmask(const Args&);
 int64_t sys_rt_sigpending(const Args&);
 int64_t sys_rt_sigreturn(const Args&);
 int64_t sys_rt_sigtimedwait(const Args&);
+int64_t sys_signalfd(const Args&);  // signal/signalfd.cc
+int64_t sys_signalfd4(const Args&);
 int64_t sys_rt_sigsuspend(const Args&);
 int64_t sys_sigaltstack(const Args&);
 int64_t sys_pause(const Args&);

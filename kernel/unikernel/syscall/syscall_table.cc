@@ -104,6 +104,8 @@ struct Table {
         handlers[__NR_rt_sigaction] = sys_rt_sigaction;
         handlers[__NR_rt_sigprocmask] = sys_rt_sigprocmask;
         handlers[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait;
+        handlers[__NR_signalfd] = sys_signalfd;
+        handlers[__NR_signalfd4] = sys_signalfd4;
         handlers[__NR_getrandom] = sys_getrandom;
         handlers[__NR_sched_yield] = sys_sched_yield;
         handlers[__NR_sched_getaffinity] = sys_sched_getaffinity;
