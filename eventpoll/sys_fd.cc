@@ -1,12 +1,14 @@
-// Descriptor system calls: read/write and their vectored forms, close, dup*, fcntl, ioctl.
+// Descriptor system calls: read/write and their vectored forms, sendfile, close, dup*, fcntl, ioctl.
 // Checks run in Linux's order (fs/read_write.c, fs/file.c, fs/fcntl.c, fs/ioctl.c), so that
 // a call with several faults fails with the errno Linux picks.
 #include <linux/errno.h>
 
+#include <cstring>
 #include <utility>
 
 #include "eventpoll/fd_table.h"
 #include "eventpoll/restart.h"
+#include "eventpoll/sendfile.h"
 #include "eventpoll/sys.h"
 #include "eventpoll/sys_util.h"
 #include "kernel/platform.h"
@@ -99,6 +101,39 @@ long sys_lseek(int fd, int64_t offset, unsigned int whence) {
     if (whence > static_cast<unsigned>(abi::kSEEK_MAX)) return -EINVAL;
     kstd::Result<int64_t> r = file->llseek(offset, static_cast<int>(whence));
     return r.ok() ? static_cast<long>(r.value()) : -r.error_code();
+}
+
+// do_sendfile(): the input (open for reading; a position given needs pread), its position,
+// then the output; an input without positional reads (a pipe, a socket here) is EINVAL,
+// do_splice_direct()'s answer for a file without splice_read. Linux also reads from sockets;
+// Pollux does not.
+long sys_sendfile(int out_fd, int in_fd, int64_t* offset, size_t count) {
+    FileRef in = get_usable(in_fd);
+    if (!in || (in->mode() & FMODE_READ) == 0) return -EBADF;
+    int64_t pos = 0;
+    if (offset != nullptr) {
+        if ((in->mode() & FMODE_PREAD) == 0) return -ESPIPE;
+        std::memcpy(&pos, offset, sizeof pos);
+    } else {
+        // f_pos: a file that cannot seek (a pipe) is at 0, and fails the kind check below.
+        kstd::Result<int64_t> cur = in->llseek(0, abi::kSEEK_CUR);
+        pos = cur.ok() ? cur.value() : 0;
+    }
+    if (pos < 0) return -EINVAL;
+    FileRef out = FdTable::instance().get(out_fd);
+    if (long r = sendfile_check_out(out); r < 0) return r;
+    if (in->kind() != FileKind::regular) return -EINVAL;
+    long moved = restart_syscall([&] {
+        return sendfile_copy(*out, &pos, count, [&in](void* buf, size_t n, int64_t at) {
+            IoVec seg{buf, n};
+            IoIter it(&seg, 1);
+            return result_of(in->read_at(it, at));
+        });
+    });
+    if (moved < 0) return moved;
+    if (offset != nullptr) std::memcpy(offset, &pos, sizeof pos);
+    else (void)in->llseek(pos, abi::kSEEK_SET);
+    return moved;
 }
 
 // ksys_pread64(): a negative position first, then the descriptor, then FMODE_PREAD (ESPIPE),

@@ -69,6 +69,8 @@ long sys_dup(int oldfd);
 long sys_dup2(int oldfd, int newfd);
 long sys_dup3(int oldfd, int newfd, int flags);
 long sys_fcntl(int fd, int cmd, unsigned long arg);
+// offset null: from the input's file position, which moves; else from *offset, which moves.
+long sys_sendfile(int out_fd, int in_fd, int64_t* offset, size_t count);
 long sys_ioctl(int fd, unsigned long cmd, unsigned long arg);
 // Positions: ESPIPE on what has none (pipes, sockets, the console), EBADF on O_PATH files.
 long sys_lseek(int fd, int64_t offset, unsigned int whence);

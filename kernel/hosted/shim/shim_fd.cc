@@ -3,10 +3,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 #include <atomic>
+#include <cerrno>
 
+#include "eventpoll/fd_table.h"
+#include "eventpoll/restart.h"
+#include "eventpoll/sendfile.h"
 #include "eventpoll/sys.h"
 #include "shim.h"
 
@@ -41,6 +48,45 @@ ssize_t write(int fd, const void* buf, size_t count) {
     if (!ours(fd)) return host(SYS_write, fd, buf, count);
     return ret(pollux::sys_write(fd, buf, count));
 }
+
+// sendfile into a Pollux descriptor from a host file: the host reads (pread at the position,
+// so that what the output did not take stays unread), Pollux writes. Both host's: the host's
+// sendfile; a Pollux input: the core's (a regular file it has none of, so EINVAL).
+ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+    if (!ours(out_fd) && !ours(in_fd)) return host(SYS_sendfile, out_fd, in_fd, offset, count);
+    if (ours(in_fd)) return ret(pollux::sys_sendfile(out_fd, in_fd, reinterpret_cast<int64_t*>(offset), count));
+    // do_sendfile()'s order: the input open for reading, its position, the output, then
+    // whether the input can be read at a position at all (a regular file here).
+    long mode = host(SYS_fcntl, in_fd, F_GETFL);
+    if (mode < 0) return -1;  // EBADF, errno set
+    if ((mode & O_ACCMODE) == O_WRONLY || (mode & O_PATH) != 0) return ret(-EBADF);
+    struct stat st;
+    if (host(SYS_fstat, in_fd, &st) < 0) return -1;
+    bool regular = S_ISREG(st.st_mode);
+    int64_t pos = 0;
+    if (offset != nullptr) {
+        if (!regular && !S_ISBLK(st.st_mode)) return ret(-ESPIPE);  // no FMODE_PREAD
+        pos = *offset;
+    } else if (regular) {
+        pos = host(SYS_lseek, in_fd, 0, SEEK_CUR);
+        if (pos < 0) return -1;
+    }
+    if (pos < 0) return ret(-EINVAL);
+    pollux::FileRef out = pollux::FdTable::instance().get(out_fd);
+    if (long r = pollux::sendfile_check_out(out); r < 0) return ret(r);
+    if (!regular) return ret(-EINVAL);
+    long moved = pollux::restart_syscall([&] {
+        return pollux::sendfile_copy(*out, &pos, count, [in_fd](void* buf, size_t n, int64_t at) {
+            long got = host(SYS_pread64, in_fd, buf, n, at);
+            return got < 0 ? -errno : got;
+        });
+    });
+    if (moved < 0) return ret(moved);
+    if (offset != nullptr) *offset = pos;
+    else host(SYS_lseek, in_fd, pos, SEEK_SET);
+    return moved;
+}
+ssize_t sendfile64(int out_fd, int in_fd, off_t* offset, size_t count) { return sendfile(out_fd, in_fd, offset, count); }
 
 ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
     if (!ours(fd)) return host(SYS_readv, fd, iov, iovcnt);

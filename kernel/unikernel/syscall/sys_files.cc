@@ -150,6 +150,11 @@ int64_t sys_writev(const Args& a) {
     if (!iov.ok()) return -EFAULT;
     return pollux::sys_writev(int(a.a0), iov.get(), int(a.a2));
 }
+// sendfile(out, in, offset, count): offset is read first and written back (EFAULT either way).
+int64_t sys_sendfile(const Args& a) {
+    if (a.a2 && (!readable(a.a2, sizeof(int64_t)) || !writable(a.a2, sizeof(int64_t)))) return -EFAULT;
+    return pollux::sys_sendfile(int(a.a0), int(a.a1), ptr<int64_t>(a.a2), a.a3);
+}
 int64_t sys_pread64(const Args& a) {
     return pollux::sys_pread64(int(a.a0), data_buf(a.a1, a.a2, true), a.a2, int64_t(a.a3));
 }

@@ -64,6 +64,7 @@ int64_t sys_sendmsg(const Args&);
 int64_t sys_recvmsg(const Args&);
 int64_t sys_shutdown(const Args&);
 int64_t sys_pread64(const Args&);
+int64_t sys_sendfile(const Args&);
 int64_t sys_preadv(const Args&);
 int64_t sys_lseek(const Args&);
 // syscall/sys_fs.cc: the file tree (fs/)

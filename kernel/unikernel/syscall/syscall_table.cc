@@ -115,6 +115,7 @@ struct Table {
         handlers[__NR_tgkill] = sys_tgkill;
         handlers[__NR_getcpu] = sys_getcpu;
         handlers[__NR_pread64] = sys_pread64;
+        handlers[__NR_sendfile] = sys_sendfile;
         handlers[__NR_preadv] = sys_preadv;
         handlers[__NR_lseek] = sys_lseek;
         handlers[__NR_open] = sys_open;
