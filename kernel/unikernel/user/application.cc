@@ -176,7 +176,7 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
     frame.rsp = w.sp();
     frame.rflags = 0x202;  // IF, and the always-one bit 1
     if (image.interpreter != nullptr)
-        printk(KERN_INFO "app: %s loaded (dynamic %s, entry %#lx; interpreter %s at %#lx, entry %#lx), %d argument%s; "
+        printk(KERN_INFO "app: %s loaded (dynamic %s, entry %#lx, interpreter %s at %#lx, its entry %#lx), %d argument%s; "
                "starting it at CPL3\n",
                argv[0], image.base ? "PIE" : "ET_EXEC", image.entry, image.interpreter, interp.base, interp.entry,
                argc, argc == 1 ? "" : "s");

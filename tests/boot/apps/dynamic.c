@@ -1,0 +1,105 @@
+// A dynamically linked C program (gcc's default PIE against the shared glibc, started by its
+// PT_INTERP, ld.so): checks what the kernel gives ld.so and what ld.so then built, on Linux
+// and in the unikernel alike, and exits with status 7 when every check passed (1 otherwise).
+#define _GNU_SOURCE
+#define CHECK_NAME "dynamic"
+#include "check.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+extern void _start(void);
+
+// Called through a file mapping of this program's own text (mapped_text below).
+__attribute__((noinline)) int answer(int x) { return x * 6; }
+
+struct seen {
+    int objects, libc, interpreter_at_base;
+    uintptr_t program_phdr;
+    const ElfW(Phdr) * text;  // the program's executable PT_LOAD that holds answer()
+    uintptr_t program_base;
+};
+
+static int each_object(struct dl_phdr_info* info, size_t size, void* data) {
+    (void)size;
+    struct seen* s = data;
+    if (s->objects++ == 0) {  // the program comes first
+        s->program_phdr = (uintptr_t)info->dlpi_phdr;
+        s->program_base = info->dlpi_addr;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const ElfW(Phdr)* p = &info->dlpi_phdr[i];
+            uintptr_t at = (uintptr_t)answer - info->dlpi_addr;
+            if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && at >= p->p_vaddr && at < p->p_vaddr + p->p_filesz)
+                s->text = p;
+        }
+    }
+    if (strstr(info->dlpi_name, "libc.so.6")) ++s->libc;
+    if (strstr(info->dlpi_name, "ld-linux-x86-64.so.2") && info->dlpi_addr == getauxval(AT_BASE))
+        ++s->interpreter_at_base;
+    return 0;
+}
+
+// MAP_FIXED over the middle page of an earlier mapping (as ld.so maps a library's span, then
+// each segment over it), from a file, PROT_READ|PROT_EXEC: the code there runs, the pages on
+// either side keep their own rights and contents.
+static void mapped_text(const struct seen* s) {
+    CHECK(s->text != NULL);
+    if (s->text == NULL) return;
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t offset = s->text->p_offset + ((uintptr_t)answer - s->program_base - s->text->p_vaddr);
+    int fd = open("/proc/self/exe", O_RDONLY);
+    CHECK(fd >= 0);
+    char* area = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(area != MAP_FAILED);
+    if (fd < 0 || area == MAP_FAILED) return;
+    memset(area, 'a', 3 * page);
+    char* text = mmap(area + page, page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd,
+                      (off_t)(offset & ~(uintptr_t)(page - 1)));
+    CHECK(text == area + page);
+    if (text == area + page) {
+        int (*copy)(int) = (int (*)(int))(text + (offset & (uintptr_t)(page - 1)));
+        CHECK(copy(7) == 42);
+    }
+    CHECK(area[0] == 'a' && area[page - 1] == 'a' && area[2 * page] == 'a' && area[3 * page - 1] == 'a');
+    area[0] = 'b';
+    area[2 * page] = 'c';  // still writable
+    CHECK(area[0] == 'b' && area[2 * page] == 'c');
+    CHECK(munmap(area, 3 * page) == 0);
+    close(fd);
+}
+
+int main(int argc, char** argv) {
+    printf("hello from a dynamically linked glibc program, pid %d\n", (int)getpid());
+    for (int i = 0; i < argc; ++i) printf("argv[%d] = %s\n", i, argv[i]);
+    // The kernel's auxv for an interpreter (fs/binfmt_elf.c): the program's headers and entry,
+    // the interpreter's base.
+    CHECK(getauxval(AT_BASE) != 0);
+    CHECK(getauxval(AT_ENTRY) == (uintptr_t)_start);
+    CHECK(getauxval(AT_PHENT) == sizeof(ElfW(Phdr)));
+    CHECK(getauxval(AT_PAGESZ) == 4096);
+    CHECK(getauxval(AT_RANDOM) != 0);
+    struct seen s = {0};
+    dl_iterate_phdr(each_object, &s);
+    CHECK(s.objects >= 3);  // the program, libc.so.6, ld.so (and the vDSO)
+    CHECK(s.libc == 1);
+    CHECK(s.interpreter_at_base == 1);
+    CHECK(s.program_phdr == getauxval(AT_PHDR));
+    CHECK(getauxval(AT_PHNUM) > 0);
+    char* block = malloc(1 << 20);  // glibc's malloc in libc.so.6: mmap for a block this size
+    CHECK(block != NULL);
+    if (block) memset(block, 1, 1 << 20);
+    free(block);
+    mapped_text(&s);
+    if (failures == 0) {
+        printf("dynamic: all %d checks passed\n", checks);
+        return 7;
+    }
+    printf("dynamic: %d of %d checks failed\n", failures, checks);
+    return 1;
+}
