@@ -8,10 +8,12 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 extern void _start(void);
@@ -74,6 +76,35 @@ static void mapped_text(const struct seen* s) {
     close(fd);
 }
 
+static void* thread_name(void* out) {
+    prctl(PR_GET_NAME, (char*)out);
+    return NULL;
+}
+
+// prctl(2), which programs call at start-up (Redis: PR_SET_NAME through pthread_setname_np,
+// PR_SET_THP_DISABLE), with Linux's answers: a name cut to 15 bytes and inherited by a new
+// thread, EINVAL for an unknown option or a bad argument, EFAULT for a bad pointer.
+static void prctl_checks(void) {
+    char name[16] = {0};
+    CHECK(prctl(PR_SET_NAME, "a-name-longer-than-fifteen") == 0);
+    CHECK(prctl(PR_GET_NAME, name) == 0 && strcmp(name, "a-name-longer-t") == 0);
+    char in_thread[16] = {0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, thread_name, in_thread) == 0 && pthread_join(t, NULL) == 0);
+    CHECK(strcmp(in_thread, "a-name-longer-t") == 0);
+    CHECK(prctl(PR_GET_NAME, (char*)8) == -1 && errno == EFAULT);
+    CHECK(prctl(PR_GET_DUMPABLE) == 1);
+    CHECK(prctl(PR_SET_DUMPABLE, 2) == -1 && errno == EINVAL);
+    CHECK(prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0 && prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1);
+    CHECK(prctl(PR_SET_THP_DISABLE, 1, 1, 0, 0) == -1 && errno == EINVAL);
+    CHECK(prctl(PR_SET_NO_NEW_PRIVS, 2, 0, 0, 0) == -1 && errno == EINVAL);
+    CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0);
+    CHECK(prctl(PR_SET_PDEATHSIG, 65) == -1 && errno == EINVAL);
+    int signal = -1;
+    CHECK(prctl(PR_SET_PDEATHSIG, 9) == 0 && prctl(PR_GET_PDEATHSIG, &signal) == 0 && signal == 9);
+    CHECK(prctl(0x7fff0000) == -1 && errno == EINVAL);
+}
+
 int main(int argc, char** argv) {
     printf("hello from a dynamically linked glibc program, pid %d\n", (int)getpid());
     for (int i = 0; i < argc; ++i) printf("argv[%d] = %s\n", i, argv[i]);
@@ -96,6 +127,7 @@ int main(int argc, char** argv) {
     if (block) memset(block, 1, 1 << 20);
     free(block);
     mapped_text(&s);
+    prctl_checks();
     if (failures == 0) {
         printf("dynamic: all %d checks passed\n", checks);
         return 7;
