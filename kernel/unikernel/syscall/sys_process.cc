@@ -3,6 +3,7 @@
 #include <asm/prctl.h>
 #include <linux/errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <linux/prctl.h>
 #include <asm-generic/resource.h>  // not linux/resource.h: its linux/time.h clashes with glibc's
 #include <linux/sched.h>
@@ -263,6 +264,34 @@ int64_t sys_futex(const Args& a) {
             return -EAGAIN;
         return sched::futex_wake(reinterpret_cast<void*>(uaddr), 0x7fffffff, FUTEX_BITSET_MATCH_ANY);
     default: return -ENOSYS;
+    }
+}
+
+// membarrier(2) as kernel/sched/membarrier.c (6.1) answers it on one CPU, where every barrier
+// is already there: the calls only check their arguments and the registrations. Built as a
+// Linux without CONFIG_RSEQ (rseq is ENOSYS here), so the RSEQ commands are not offered and
+// are EINVAL. SYNC_CORE needs no IPI: the return to CPL3 (iretq or sysret) serializes.
+// musl's dynamic linker asks for it when a thread is created.
+int64_t sys_membarrier(const Args& a) {
+    constexpr int kOffered = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+                             MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |
+                             MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
+                             MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+    static bool private_ready = false, sync_core_ready = false;  // the process's registrations
+    int cmd = int(a.a0);
+    uint32_t flags = uint32_t(a.a1);
+    if (cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ ? flags != 0 && flags != MEMBARRIER_CMD_FLAG_CPU : flags != 0)
+        return -EINVAL;
+    switch (cmd) {
+    case MEMBARRIER_CMD_QUERY: return kOffered;
+    case MEMBARRIER_CMD_GLOBAL:
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED: return private_ready ? 0 : -EPERM;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: private_ready = true; return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: return sync_core_ready ? 0 : -EPERM;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: sync_core_ready = true; return 0;
+    default: return -EINVAL;  // the RSEQ pair (no CONFIG_RSEQ), and unknown commands
     }
 }
 
