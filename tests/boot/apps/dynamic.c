@@ -1,5 +1,5 @@
-// A dynamically linked C program (gcc's default PIE against the shared glibc, started by its
-// PT_INTERP, ld.so): checks what the kernel gives ld.so and what ld.so then built, on Linux
+// A dynamically linked C program (gcc's default PIE against the shared glibc, or musl-gcc's
+// against musl, started by its PT_INTERP, ld.so): checks what the kernel gives ld.so and what ld.so then built, on Linux
 // and in the unikernel alike, and exits with status 7 when every check passed (1 otherwise).
 #define _GNU_SOURCE
 #define CHECK_NAME "dynamic"
@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern void _start(void);
@@ -41,9 +42,17 @@ static int each_object(struct dl_phdr_info* info, size_t size, void* data) {
                 s->text = p;
         }
     }
+#ifdef __GLIBC__
     if (strstr(info->dlpi_name, "libc.so.6")) ++s->libc;
     if (strstr(info->dlpi_name, "ld-linux-x86-64.so.2") && info->dlpi_addr == getauxval(AT_BASE))
         ++s->interpreter_at_base;
+#else
+    // musl's ld.so is its libc, one object.
+    if (strstr(info->dlpi_name, "ld-musl-x86_64.so.1") && info->dlpi_addr == getauxval(AT_BASE)) {
+        ++s->libc;
+        ++s->interpreter_at_base;
+    }
+#endif
     return 0;
 }
 
@@ -105,8 +114,29 @@ static void prctl_checks(void) {
     CHECK(prctl(0x7fff0000) == -1 && errno == EINVAL);
 }
 
+// membarrier(2), which musl's dynamic linker calls when a thread is created: the private
+// expedited barrier once registered, EINVAL for flags or an unknown command.
+// The commands of <linux/membarrier.h>, which musl-gcc's include path does not have.
+enum { kQuery = 0, kGlobal = 1, kPrivateExpedited = 8, kRegisterPrivateExpedited = 16 };
+
+static void membarrier_checks(void) {
+    long offered = syscall(SYS_membarrier, kQuery, 0, 0);
+    CHECK(offered > 0 && (offered & kPrivateExpedited) && (offered & kGlobal));
+    CHECK(syscall(SYS_membarrier, kRegisterPrivateExpedited, 0, 0) == 0);
+    CHECK(syscall(SYS_membarrier, kPrivateExpedited, 0, 0) == 0);
+    CHECK(syscall(SYS_membarrier, kGlobal, 0, 0) == 0);
+    CHECK(syscall(SYS_membarrier, kPrivateExpedited, 1, 0) == -1 && errno == EINVAL);
+    CHECK(syscall(SYS_membarrier, 1 << 30, 0, 0) == -1 && errno == EINVAL);
+}
+
 int main(int argc, char** argv) {
-    printf("hello from a dynamically linked glibc program, pid %d\n", (int)getpid());
+    printf("hello from a dynamically linked %s program, pid %d\n",
+#ifdef __GLIBC__
+           "glibc",
+#else
+           "musl",
+#endif
+           (int)getpid());
     for (int i = 0; i < argc; ++i) printf("argv[%d] = %s\n", i, argv[i]);
     // The kernel's auxv for an interpreter (fs/binfmt_elf.c): the program's headers and entry,
     // the interpreter's base.
@@ -117,7 +147,7 @@ int main(int argc, char** argv) {
     CHECK(getauxval(AT_RANDOM) != 0);
     struct seen s = {0};
     dl_iterate_phdr(each_object, &s);
-    CHECK(s.objects >= 3);  // the program, libc.so.6, ld.so (and the vDSO)
+    CHECK(s.objects >= 2);  // the program, libc.so.6 and ld.so (musl: one), and the vDSO
     CHECK(s.libc == 1);
     CHECK(s.interpreter_at_base == 1);
     CHECK(s.program_phdr == getauxval(AT_PHDR));
@@ -128,6 +158,7 @@ int main(int argc, char** argv) {
     free(block);
     mapped_text(&s);
     prctl_checks();
+    membarrier_checks();
     if (failures == 0) {
         printf("dynamic: all %d checks passed\n", checks);
         return 7;
