@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 extern void _start(void);
@@ -77,6 +78,16 @@ static void mapped_text(const struct seen* s) {
         int (*copy)(int) = (int (*)(int))(text + (offset & (uintptr_t)(page - 1)));
         CHECK(copy(7) == 42);
     }
+    // W^X: Pollux refuses a writable and executable mapping, of a file too, where Linux allows it.
+    struct utsname u;
+    CHECK(uname(&u) == 0);
+    int pollux = strstr(u.release, "pollux") != NULL;
+    void* wx = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    CHECK(pollux ? wx == MAP_FAILED && errno == EACCES : wx != MAP_FAILED);
+    if (wx != MAP_FAILED) munmap(wx, page);
+    int rwx = mprotect(text, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+    CHECK(pollux ? rwx == -1 && errno == EACCES : rwx == 0);
+    CHECK(mprotect(text, page, PROT_READ | PROT_EXEC) == 0);
     CHECK(area[0] == 'a' && area[page - 1] == 'a' && area[2 * page] == 'a' && area[3 * page - 1] == 'a');
     area[0] = 'b';
     area[2 * page] = 'c';  // still writable
