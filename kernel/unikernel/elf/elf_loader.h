@@ -16,10 +16,10 @@ namespace pollux::elf {
 
 struct LoadedImage {
     uint64_t entry = 0;
-    uint64_t base = 0;      // load bias: 0 for ET_EXEC
-    uint64_t phdr = 0;      // where the program headers are in the app's memory (AT_PHDR)
+    uint64_t base = 0;  // load bias: 0 for ET_EXEC
+    uint64_t phdr = 0;  // where the program headers are in the app's memory (AT_PHDR)
     uint64_t phnum = 0, phent = 0;
-    uint64_t end = 0;       // the highest segment's end: the break starts after it
+    uint64_t end = 0;  // the highest segment's end: the break starts after it
     // The program's PT_INTERP, NUL-terminated, pointing into the file's bytes; null for a
     // static executable.
     const char* interpreter = nullptr;

@@ -142,8 +142,8 @@ int64_t sys_prctl(const Args& a) {
     static int dumpable = 1;  // SUID_DUMP_USER
     static bool no_new_privs = false, thp_disabled = false;
     static int pdeath_signal = 0;
-    constexpr int kMaxSignal = 64;      // _NSIG
-    constexpr uint64_t kLastCap = 40;   // CAP_LAST_CAP (CAP_CHECKPOINT_RESTORE)
+    constexpr int kMaxSignal = 64;     // _NSIG
+    constexpr uint64_t kLastCap = 40;  // CAP_LAST_CAP (CAP_CHECKPOINT_RESTORE)
     sched::Thread* self = sched::current();
     switch (a.a0) {
     case PR_SET_PDEATHSIG:
@@ -288,9 +288,13 @@ int64_t sys_membarrier(const Args& a) {
     case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
     case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: return 0;
     case MEMBARRIER_CMD_PRIVATE_EXPEDITED: return private_ready ? 0 : -EPERM;
-    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: private_ready = true; return 0;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+        private_ready = true;
+        return 0;
     case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: return sync_core_ready ? 0 : -EPERM;
-    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: sync_core_ready = true; return 0;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+        sync_core_ready = true;
+        return 0;
     default: return -EINVAL;  // the RSEQ pair (no CONFIG_RSEQ), and unknown commands
     }
 }

@@ -69,8 +69,9 @@ bool load_interpreter(const char* path, elf::LoadedImage& interp) {
         LockGuard guard(tree.mutex());
         fs::Lookup l = tree.lookup(tree.root(), path, strlen(path), true);
         if (l.error == ENOENT)
-            problem = "no such file in the boot archive (a dynamically linked program needs its ld.so and "
-                      "libraries packed: qemu/run and qemu/mkimage do that)";
+            problem =
+                "no such file in the boot archive (a dynamically linked program needs its ld.so and "
+                "libraries packed: qemu/run and qemu/mkimage do that)";
         else if (l.error != 0)
             problem = "its path cannot be resolved";
         else if (!l.node->is_regular() || l.node->is_generated())
@@ -176,10 +177,11 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
     frame.rsp = w.sp();
     frame.rflags = 0x202;  // IF, and the always-one bit 1
     if (image.interpreter != nullptr)
-        printk(KERN_INFO "app: %s loaded (dynamic %s, entry %#lx, interpreter %s at %#lx, its entry %#lx), %d argument%s; "
+        printk(KERN_INFO
+               "app: %s loaded (dynamic %s, entry %#lx, interpreter %s at %#lx, its entry %#lx), %d argument%s; "
                "starting it at CPL3\n",
-               argv[0], image.base ? "PIE" : "ET_EXEC", image.entry, image.interpreter, interp.base, interp.entry,
-               argc, argc == 1 ? "" : "s");
+               argv[0], image.base ? "PIE" : "ET_EXEC", image.entry, image.interpreter, interp.base, interp.entry, argc,
+               argc == 1 ? "" : "s");
     else
         printk(KERN_INFO "app: %s loaded (%s, entry %#lx), %d argument%s; starting it at CPL3\n", argv[0],
                image.base ? "static-pie" : "ET_EXEC", image.entry, argc, argc == 1 ? "" : "s");

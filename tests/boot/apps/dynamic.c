@@ -1,10 +1,9 @@
 // A dynamically linked C program (gcc's default PIE against the shared glibc, or musl-gcc's
-// against musl, started by its PT_INTERP, ld.so): checks what the kernel gives ld.so and what ld.so then built, on Linux
-// and in the unikernel alike, and exits with status 7 when every check passed (1 otherwise).
+// against musl, started by its PT_INTERP, ld.so): checks what the kernel gives ld.so and what
+// ld.so then built, and the calls such programs make at start-up, on Linux and in the
+// unikernel alike; exits with status 7 when every check passed (1 otherwise).
 #define _GNU_SOURCE
 #define CHECK_NAME "dynamic"
-#include "check.h"
-
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -17,6 +16,8 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "check.h"
 
 extern void _start(void);
 
