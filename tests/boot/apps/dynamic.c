@@ -171,10 +171,5 @@ int main(int argc, char** argv) {
     mapped_text(&s);
     prctl_checks();
     membarrier_checks();
-    if (failures == 0) {
-        printf("dynamic: all %d checks passed\n", checks);
-        return 7;
-    }
-    printf("dynamic: %d of %d checks failed\n", failures, checks);
-    return 1;
+    return check_summary() == 0 ? 7 : 1;
 }
