@@ -103,6 +103,12 @@ bool port_has_listener(const ip_addr_t& ip, uint16_t port, bool reuseport) {
     for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
         if (l->local_port != port) continue;
         if (reuseport && ip_get_option(l, SOF_REUSEPORT)) continue;  // the same SO_REUSEPORT group
+        // IPv4 and IPV6_V6ONLY IPv6 never overlap, wildcards included (Linux's
+        // inet_bind_conflict compares a v6only socket's address with IPv6 ones alone); a
+        // dual-stack wildcard (IPADDR_TYPE_ANY) overlaps both.
+        if (IP_GET_TYPE(&l->local_ip) != IPADDR_TYPE_ANY && IP_GET_TYPE(&ip) != IPADDR_TYPE_ANY &&
+            IP_GET_TYPE(&l->local_ip) != IP_GET_TYPE(&ip))
+            continue;
         if (ip_addr_isany(&l->local_ip) || ip_addr_isany(&ip) || ip_addr_cmp(&l->local_ip, &ip)) return true;
     }
     return false;

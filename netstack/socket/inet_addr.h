@@ -30,7 +30,8 @@ bool is_local_address(const ip_addr_t& ip);
 
 // True if a listening TCP socket holds port on an address overlapping ip: Linux refuses such a
 // bind even when both sides set SO_REUSEADDR (inet_csk_bind_conflict), lwIP would allow it.
-// A listener of a SO_REUSEPORT group does not count when the binding socket has it too.
+// A listener of a SO_REUSEPORT group does not count when the binding socket has it too, nor
+// one of the other family (IPv4 against an IPV6_V6ONLY IPv6 address).
 bool port_has_listener(const ip_addr_t& ip, uint16_t port, bool reuseport);
 
 // lwIP's err_t as Linux's errno for socket calls.

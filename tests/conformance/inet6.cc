@@ -279,3 +279,41 @@ SCENARIO(udp6_connected_boundaries_and_truncation)
     CHECK_EQ(recv(b, buf, sizeof buf, 0), 5);
     CHECK_EQ(std::string(buf, 5), "short");
 }
+
+// An IPv4 listener on 0.0.0.0:P and an IPV6_V6ONLY one on [::]:P do not overlap, so both bind
+// (Redis's default "* -::*" does exactly this, with SO_REUSEADDR on each); a dual-stack one on
+// [::]:P would take IPv4's port too, and is EADDRINUSE (net/ipv4/inet_connection_sock.c:
+// inet_bind_conflict, a listener's port is never shared through SO_REUSEADDR).
+SCENARIO(tcp_v4_any_and_v6only_any_listeners_share_a_port)
+{
+    ufd l4(CHECK_OK(socket(AF_INET, SOCK_STREAM, 0)));
+    CHECK_EQ(set_int_opt(l4, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    sockaddr_in any4{};
+    any4.sin_family = AF_INET;
+    any4.sin_addr.s_addr = htonl(INADDR_ANY);
+    CHECK_EQ(bind(l4, reinterpret_cast<sockaddr*>(&any4), sizeof any4), 0);
+    CHECK_EQ(listen(l4, 4), 0);
+    uint16_t port = local_port(l4);
+    sockaddr_in6 any6{};
+    any6.sin6_family = AF_INET6;
+    any6.sin6_addr = in6addr_any;
+    any6.sin6_port = htons(port);
+    ufd dual(CHECK_OK(socket(AF_INET6, SOCK_STREAM, 0)));
+    CHECK_EQ(set_int_opt(dual, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    CHECK_EQ(set_int_opt(dual, IPPROTO_IPV6, IPV6_V6ONLY, 0), 0);
+    CHECK_ERR(bind(dual, reinterpret_cast<sockaddr*>(&any6), sizeof any6), EADDRINUSE);
+    ufd l6(CHECK_OK(socket(AF_INET6, SOCK_STREAM, 0)));
+    CHECK_EQ(set_int_opt(l6, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    CHECK_EQ(set_int_opt(l6, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+    CHECK_EQ(bind(l6, reinterpret_cast<sockaddr*>(&any6), sizeof any6), 0);
+    CHECK_EQ(listen(l6, 4), 0);
+    // Each family's client reaches its own listener.
+    ufd c4(tcp_connect_to(AF_INET, port));
+    REQUIRE(c4.valid());
+    ufd s4(tcp_accept(l4));
+    CHECK(s4.valid());
+    ufd c6(tcp_connect_to(AF_INET6, port));
+    REQUIRE(c6.valid());
+    ufd s6(tcp_accept(l6));
+    CHECK(s6.valid());
+}

@@ -46,6 +46,9 @@ struct Thread {
     uint32_t wait_bitset = 0;
 
     // Application threads (user/).
+    // prctl(PR_SET_NAME)'s name (Linux's task->comm, TASK_COMM_LEN with its NUL); empty until
+    // set, and a thread clone() makes starts with its creator's, as on Linux.
+    char comm[16] = {};
     uint64_t fs_base = 0;
     uint64_t clear_child_tid = 0;
 

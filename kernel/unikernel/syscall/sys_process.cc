@@ -3,6 +3,8 @@
 #include <asm/prctl.h>
 #include <linux/errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <linux/prctl.h>
 #include <asm-generic/resource.h>  // not linux/resource.h: its linux/time.h clashes with glibc's
 #include <linux/sched.h>
 #include <linux/utsname.h>
@@ -131,6 +133,63 @@ int64_t sys_arch_prctl(const Args& a) {
     }
 }
 
+// prctl(2) as kernel/sys.c answers the options programs and their libraries ask at start-up
+// (pthread_setname_np for the calling thread, Redis's THP switch, sandboxing's no_new_privs);
+// any other option is EINVAL, as for an option Linux does not know or was built without
+// (PR_SET_VMA without CONFIG_ANON_VMA_NAME). One process: the process-wide flags are these
+// variables; the parent-death signal is kept but never sent (pid 1 has no parent to lose).
+int64_t sys_prctl(const Args& a) {
+    static int dumpable = 1;  // SUID_DUMP_USER
+    static bool no_new_privs = false, thp_disabled = false;
+    static int pdeath_signal = 0;
+    constexpr int kMaxSignal = 64;     // _NSIG
+    constexpr uint64_t kLastCap = 40;  // CAP_LAST_CAP (CAP_CHECKPOINT_RESTORE)
+    sched::Thread* self = sched::current();
+    switch (a.a0) {
+    case PR_SET_PDEATHSIG:
+        if (a.a1 > kMaxSignal) return -EINVAL;
+        pdeath_signal = int(a.a1);
+        return 0;
+    case PR_GET_PDEATHSIG: return put(a.a1, pdeath_signal) ? 0 : -EFAULT;
+    case PR_GET_DUMPABLE: return dumpable;
+    case PR_SET_DUMPABLE:
+        if (a.a1 > 1) return -EINVAL;  // SUID_DUMP_DISABLE or SUID_DUMP_USER only
+        dumpable = int(a.a1);
+        return 0;
+    case PR_SET_NAME: {
+        // strncpy_from_user of at most 15 bytes, then the NUL: a longer name is cut short.
+        char name[sizeof self->comm] = {};
+        for (size_t i = 0; i + 1 < sizeof name; ++i) {
+            if (!get(a.a1 + i, name[i])) return -EFAULT;
+            if (name[i] == '\0') break;
+        }
+        memcpy(self->comm, name, sizeof name);
+        return 0;
+    }
+    case PR_GET_NAME: {
+        char name[sizeof self->comm] = {};
+        strncpy(name, self->comm[0] ? self->comm : self->name, sizeof name - 1);  // "main" until set
+        return put(a.a1, name) ? 0 : -EFAULT;
+    }
+    case PR_CAPBSET_READ: return a.a1 <= kLastCap ? 1 : -EINVAL;  // root with every capability
+    case PR_SET_NO_NEW_PRIVS:
+        if (a.a1 != 1 || a.a2 || a.a3 || a.a4) return -EINVAL;
+        no_new_privs = true;  // for good, as on Linux
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        if (a.a1 || a.a2 || a.a3 || a.a4) return -EINVAL;
+        return no_new_privs;
+    case PR_SET_THP_DISABLE:
+        if (a.a2 || a.a3 || a.a4) return -EINVAL;
+        thp_disabled = a.a1 != 0;  // no huge pages here either way
+        return 0;
+    case PR_GET_THP_DISABLE:
+        if (a.a1 || a.a2 || a.a3 || a.a4) return -EINVAL;
+        return thp_disabled;
+    default: return -EINVAL;
+    }
+}
+
 int64_t sys_getrandom(const Args& a) {
     uint64_t len = a.a1 > (1u << 25) ? 1u << 25 : a.a1;  // Linux caps one call at 32 MiB
     if (len && !user::accessible(a.a0, len, user::kProtWrite)) return -EFAULT;
@@ -208,6 +267,38 @@ int64_t sys_futex(const Args& a) {
     }
 }
 
+// membarrier(2) as kernel/sched/membarrier.c (6.1) answers it on one CPU, where every barrier
+// is already there: the calls only check their arguments and the registrations. Built as a
+// Linux without CONFIG_RSEQ (rseq is ENOSYS here), so the RSEQ commands are not offered and
+// are EINVAL. SYNC_CORE needs no IPI: the return to CPL3 (iretq or sysret) serializes.
+// musl's dynamic linker asks for it when a thread is created.
+int64_t sys_membarrier(const Args& a) {
+    constexpr int kOffered = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+                             MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |
+                             MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
+                             MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+    static bool private_ready = false, sync_core_ready = false;  // the process's registrations
+    int cmd = int(a.a0);
+    uint32_t flags = uint32_t(a.a1);
+    if (cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ ? flags != 0 && flags != MEMBARRIER_CMD_FLAG_CPU : flags != 0)
+        return -EINVAL;
+    switch (cmd) {
+    case MEMBARRIER_CMD_QUERY: return kOffered;
+    case MEMBARRIER_CMD_GLOBAL:
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED: return private_ready ? 0 : -EPERM;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+        private_ready = true;
+        return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: return sync_core_ready ? 0 : -EPERM;
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+        sync_core_ready = true;
+        return 0;
+    default: return -EINVAL;  // the RSEQ pair (no CONFIG_RSEQ), and unknown commands
+    }
+}
+
 // Threads only (CLONE_VM | CLONE_THREAD, as pthread_create asks); a new process would need a
 // second address space: fork and vfork fail with ENOSYS.
 int64_t sys_clone(const Args& a) {
@@ -220,6 +311,7 @@ int64_t sys_clone(const Args& a) {
     uint64_t fs = (flags & CLONE_SETTLS) ? tls : sched::current()->fs_base;
     sched::Thread* t = user::create_thread(child, fs, (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0);
     if (!t) return -ENOMEM;
+    memcpy(t->comm, sched::current()->comm, sizeof t->comm);
     // Before the child can run, as Linux does: pthread_create and the child both read them.
     if (flags & CLONE_PARENT_SETTID) put(parent_tid, uint32_t(t->tid));
     if (flags & CLONE_CHILD_SETTID) put(child_tid, uint32_t(t->tid));

@@ -145,6 +145,8 @@ int64_t sys_sysinfo(const Args&);
 int64_t sys_getrusage(const Args&);
 int64_t sys_times(const Args&);
 int64_t sys_arch_prctl(const Args&);
+int64_t sys_prctl(const Args&);
+int64_t sys_membarrier(const Args&);
 int64_t sys_getrandom(const Args&);
 int64_t sys_sched_yield(const Args&);
 int64_t sys_sched_getaffinity(const Args&);

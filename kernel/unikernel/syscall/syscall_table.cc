@@ -101,6 +101,8 @@ struct Table {
         handlers[__NR_getrusage] = sys_getrusage;
         handlers[__NR_times] = sys_times;
         handlers[__NR_arch_prctl] = sys_arch_prctl;
+        handlers[__NR_prctl] = sys_prctl;
+        handlers[__NR_membarrier] = sys_membarrier;
         handlers[__NR_rt_sigaction] = sys_rt_sigaction;
         handlers[__NR_rt_sigprocmask] = sys_rt_sigprocmask;
         handlers[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait;

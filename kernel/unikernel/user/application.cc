@@ -1,6 +1,7 @@
 #include "user/application.h"
 
 #include <elf.h>
+#include <linux/errno.h>
 
 #include <cstring>
 
@@ -9,6 +10,8 @@
 #include "arch/x86_64/interrupt_frame.h"
 #include "console/printk.h"
 #include "elf/elf_loader.h"
+#include "fs/root_fs.h"
+#include "kernel/spin_lock.h"
 #include "platform/clock.h"
 #include "sched/scheduler.h"
 #include "user/address_space.h"
@@ -54,11 +57,52 @@ int split_args(char* text, const char* argv[]) {
     return argc;
 }
 
+// The bytes of the program's interpreter, a regular file of the root tree (the boot archive,
+// where qemu/run and qemu/mkimage pack it at its path on the host). Read in place: nothing has
+// written to the tree yet, so an archive file's data is the archive's, whole (len == size).
+bool load_interpreter(const char* path, elf::LoadedImage& interp) {
+    fs::RamFs& tree = fs::root_fs();
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    const char* problem = nullptr;
+    {
+        LockGuard guard(tree.mutex());
+        fs::Lookup l = tree.lookup(tree.root(), path, strlen(path), true);
+        if (l.error == ENOENT)
+            problem =
+                "no such file in the boot archive (a dynamically linked program needs its ld.so and "
+                "libraries packed: qemu/run and qemu/mkimage do that)";
+        else if (l.error != 0)
+            problem = "its path cannot be resolved";
+        else if (!l.node->is_regular() || l.node->is_generated())
+            problem = "not a regular file";
+        if (problem == nullptr) {
+            LockGuard contents(l.node->inode->lock);
+            if (l.node->inode->len != l.node->inode->size) {
+                problem = "a sparse file";
+            } else {
+                data = l.node->inode->data;
+                size = size_t(l.node->inode->size);
+            }
+        }
+    }
+    if (problem != nullptr) {
+        printk(KERN_ERR "elf: cannot load the interpreter %s: %s\n", path, problem);
+        return false;
+    }
+    return elf::load_interpreter(path, data, size, interp);
+}
+
 }  // namespace
 
 bool start_application(const uint8_t* file, size_t size, const char* args) {
     elf::LoadedImage image;
     if (!elf::load(file, size, image)) return false;
+    // A dynamically linked program starts in its interpreter, which finds the program through
+    // AT_PHDR and AT_ENTRY and itself through AT_BASE (fs/binfmt_elf.c: elf_entry).
+    elf::LoadedImage interp;
+    if (image.interpreter != nullptr && !load_interpreter(image.interpreter, interp)) return false;
+    uint64_t entry = image.interpreter != nullptr ? interp.entry : image.entry;
     set_brk_start(image.end);
     if (map_anonymous(kStackTop - kStackSize, kStackSize, kProtRead | kProtWrite) < 0) return false;
     uint64_t vdso = map_vdso();
@@ -93,7 +137,7 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
         {AT_PHDR, image.phdr},
         {AT_PHENT, image.phent},
         {AT_PHNUM, image.phnum},
-        {AT_BASE, 0},  // no interpreter
+        {AT_BASE, interp.base},  // 0 without an interpreter
         {AT_FLAGS, 0},
         {AT_ENTRY, image.entry},
         {AT_UID, 0},
@@ -127,13 +171,20 @@ bool start_application(const uint8_t* file, size_t size, const char* args) {
     // Every register 0 at the entry point: _start takes rdx as a function for atexit and
     // ignores it when 0 (the psABI's rtld_fini).
     InterruptFrame frame{};
-    frame.rip = image.entry;
+    frame.rip = entry;
     frame.cs = gdt::kUserCode;
     frame.ss = gdt::kUserData;
     frame.rsp = w.sp();
     frame.rflags = 0x202;  // IF, and the always-one bit 1
-    printk(KERN_INFO "app: %s loaded (%s, entry %#lx), %d argument%s; starting it at CPL3\n", argv[0],
-           image.base ? "static-pie" : "ET_EXEC", image.entry, argc, argc == 1 ? "" : "s");
+    if (image.interpreter != nullptr)
+        printk(KERN_INFO
+               "app: %s loaded (dynamic %s, entry %#lx, interpreter %s at %#lx, its entry %#lx), %d argument%s; "
+               "starting it at CPL3\n",
+               argv[0], image.base ? "PIE" : "ET_EXEC", image.entry, image.interpreter, interp.base, interp.entry, argc,
+               argc == 1 ? "" : "s");
+    else
+        printk(KERN_INFO "app: %s loaded (%s, entry %#lx), %d argument%s; starting it at CPL3\n", argv[0],
+               image.base ? "static-pie" : "ET_EXEC", image.entry, argc, argc == 1 ? "" : "s");
     sched::Thread* main = create_thread(frame, 0, 0);
     if (!main) return false;
     main->name = "main";
