@@ -13,6 +13,8 @@
 #include "kstd/list.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
 namespace pollux::net {
@@ -192,6 +194,14 @@ bool stack_busy_poll(unsigned napi_id, int budget) {
     busy_rounds.fetch_add(1, std::memory_order_relaxed);
     if (done >= budget) napi->handoff();
     return true;
+}
+
+int tcp_fins_in_flight() {
+    StackGuard guard;
+    int n = 0;
+    for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next)
+        n += p->state == FIN_WAIT_1 || p->state == CLOSING || p->state == LAST_ACK;
+    return n;
 }
 
 }  // namespace pollux::net

@@ -348,6 +348,7 @@ extern "C" void signal_exit_to_user(pollux::InterruptFrame* f, uint8_t* fx, uint
     using namespace pollux;
     using namespace pollux::signal;
     sched::Thread* t = sched::current();
+    if (user::leaving(t)) sched::exit_current();  // exit_group from another thread
     bool syscall = from_syscall && f->vector != detail::kNoSyscall;
     if (t->sigpending || t->signals.restore_mask || (syscall && restart_code(f->rax))) deliver(t, f, fx, syscall);
     sched::returning_to_user();  // the last of the kernel-mode stretch (ru_stime)

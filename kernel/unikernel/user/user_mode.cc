@@ -12,7 +12,10 @@
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
 #include "signal/signal.h"
+#include "eventpoll/fd_table.h"
 #include "net/net_stats.h"
+#include "netstack/stack.h"
+#include "platform/clock.h"
 #include "syscall/syscall_stats.h"
 
 extern "C" char syscall_entry[];
@@ -101,8 +104,52 @@ void fatal_exception(const InterruptFrame& f, int sig) {
     exit_application(128 + sig);
 }
 
+namespace {
+
+// How long a machine about to power off waits for its peers to acknowledge the FINs its
+// closing sockets sent: one round trip is microseconds on a TAP, and a dead peer must not hold
+// the power-off for long.
+constexpr uint64_t kLingerNs = 200'000'000;
+
+// The thread ending the application; every other application thread leaves at its next
+// return to user mode (Linux's zap_other_threads in exit_group), having dropped whatever locks
+// it held in the kernel on the way there.
+sched::Thread* exiting_thread = nullptr;
+
+bool interrupts_on() {
+    uint64_t flags;
+    asm volatile("pushfq; popq %0" : "=r"(flags));
+    return (flags & (1u << 9)) != 0;
+}
+
+// Linux's exit_files: every descriptor closes, so every connected TCP peer gets a FIN (or a
+// RST for unread data). Linux's stack then goes on without the process; this machine powers
+// off instead, so it waits, a bounded time, for the peers to acknowledge.
+void close_files() {
+    FdTable& table = FdTable::instance();
+    for (int fd = 0; fd < table.capacity(); ++fd)
+        if (table.owns(fd)) (void)table.close(fd);
+    uint64_t deadline = clock::monotonic_ns() + kLingerNs;
+    while (net::tcp_fins_in_flight() > 0 && clock::monotonic_ns() < deadline)
+        sched::sleep_until(clock::monotonic_ns() + 1'000'000);
+}
+
+}  // namespace
+
+bool leaving(const sched::Thread* t) { return exiting_thread != nullptr && t->user && t != exiting_thread; }
+
 void exit_application(int status) {
+    // Where the exit comes with interrupts masked (a signal's default action, taken inside the
+    // signal code's critical section) it cannot sleep: the machine powers off at once, the
+    // files unclosed.
+    bool may_sleep = interrupts_on();
+    {
+        sched::IrqGuard guard;
+        if (exiting_thread != nullptr && exiting_thread != sched::current()) sched::exit_current();  // lost the race
+        exiting_thread = sched::current();
+    }
     signal::stop_timers();  // the lines below take time: no SIGALRM must land in them
+    if (may_sleep) close_files();
     sys::print_syscall_stats();
     net::netstats_at_exit();
     printk(KERN_INFO "app: exited with status %d\n", status);
@@ -117,10 +164,12 @@ void exit_thread(int status) {
         sched::futex_wake(reinterpret_cast<void*>(self->clear_child_tid), 1, sched::kFutexBitsetAny);
     }
     signal::thread_exiting(self);
+    bool last;
     {
         sched::IrqGuard guard;
-        if (--live_threads == 0) exit_application(status);
+        last = --live_threads == 0;
     }
+    if (last) exit_application(status);  // outside the guard: it may sleep
     sched::exit_current();
 }
 

@@ -24,8 +24,12 @@ sched::Thread* create_thread(const InterruptFrame& frame, uint64_t fs_base, uint
 // would (128 + sig).
 [[noreturn]] void fatal_exception(const InterruptFrame& frame, int sig);
 
-// Ends the application: the machine powers off with status.
+// Ends the application: the other threads leave, the files close (TCP peers get their FINs,
+// waited for up to 200 ms), and the machine powers off with status.
 [[noreturn]] void exit_application(int status);
+// True for an application thread that must leave on its way back to user mode because another
+// one is ending the application.
+bool leaving(const sched::Thread* t);
 // One thread leaves (exit(2)): clears and wakes *clear_child_tid; the last one ends the app.
 [[noreturn]] void exit_thread(int status);
 

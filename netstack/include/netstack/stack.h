@@ -54,4 +54,8 @@ StackCounters stack_counters();
 // it is idle (not owned by the net-rx runner). Returns true if it polled.
 bool stack_busy_poll(unsigned napi_id, int budget);
 
+// TCP connections whose FIN the peer has not acknowledged yet (FIN_WAIT_1, CLOSING, LAST_ACK):
+// what a machine about to power off waits for, so that its peers see the close.
+int tcp_fins_in_flight();
+
 }  // namespace pollux::net
