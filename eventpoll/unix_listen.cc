@@ -191,6 +191,7 @@ kstd::Result<void> unix_listen(UnixSock& sk, int backlog) {
         if (state != UnixSock::unconnected && state != UnixSock::listening) return kstd::err(EINVAL);
         grew = backlog > sk.backlog.load(std::memory_order_relaxed);
         sk.backlog.store(backlog, std::memory_order_release);
+        sk.peercred.store(true, std::memory_order_release);  // init_peercred() at listen
         sk.state.store(UnixSock::listening, std::memory_order_release);
     }
     if (grew) sk.peer_wait.wake_up_all(0);
@@ -225,6 +226,8 @@ kstd::Result<void> unix_stream_connect(UnixSock& sk, const SockAddr& in, bool no
             } else {
                 UnixSock& embryo = sk.owner->socks[1];
                 embryo.type = sk.type;
+                embryo.peercred.store(true, std::memory_order_relaxed);  // the client's, and the
+                sk.peercred.store(true, std::memory_order_relaxed);      // listener's for the client
                 unsigned len = other->addr_len.load(std::memory_order_acquire);
                 std::memcpy(embryo.addr.bytes, other->addr.bytes, len);  // the listener's name
                 embryo.addr_len.store(static_cast<uint8_t>(len), std::memory_order_release);

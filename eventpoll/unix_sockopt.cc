@@ -1,6 +1,6 @@
 // The SOL_SOCKET options of AF_UNIX sockets, after sock_setsockopt()/sk_getsockopt() in
-// net/core/sock.c. Not modelled: credentials (SO_PASSCRED is recorded but no SCM_CREDENTIALS
-// is sent; SO_PEERCRED and SO_PEERSEC are ENOPROTOOPT), timeouts, and the rest of what Linux
+// net/core/sock.c. Not modelled: passed credentials (SO_PASSCRED is recorded but no
+// SCM_CREDENTIALS is sent; SO_PEERSEC is ENOPROTOOPT), timeouts, and the rest of what Linux
 // accepts on any socket (ENOPROTOOPT here).
 #include <linux/errno.h>
 
@@ -76,6 +76,12 @@ kstd::Result<void> unix_getsockopt(UnixSock& sk, int level, int name, void* val,
     case abi::kSO_ERROR: return put_int(val, len, unix_skb::sock_error(sk));
     case abi::kSO_ACCEPTCONN:
         return put_int(val, len, sk.state.load(std::memory_order_acquire) == UnixSock::listening ? 1 : 0);
+    case abi::kSO_PEERCRED: {
+        // One process: whoever the peer is, it is us (struct ucred).
+        platform::Credentials c{0, ~0u, ~0u};
+        if (sk.peercred.load(std::memory_order_acquire)) c = platform::credentials();
+        return put_opt(val, len, &c, sizeof c);
+    }
     case abi::kSO_SNDBUF: return put_int(val, len, sk.sndbuf.load(std::memory_order_relaxed));
     case abi::kSO_RCVBUF: return put_int(val, len, sk.rcvbuf.load(std::memory_order_relaxed));
     default: return kstd::err(ENOPROTOOPT);

@@ -370,6 +370,7 @@ long install_pair(int fd1, int fd2, int type, int flags) {
         for (int i = 0; i < 2; ++i) {
             pair->socks[i].peer = &pair->socks[1 - i];
             pair->socks[i].type = static_cast<uint8_t>(type);
+            pair->socks[i].peercred.store(true, std::memory_order_relaxed);  // init_peercred()
             pair->socks[i].state.store(UnixSock::connected, std::memory_order_relaxed);
         }
         int file_flags = abi::kO_RDWR | (flags & abi::kSOCK_NONBLOCK);  // sock_alloc_file()

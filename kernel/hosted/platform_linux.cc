@@ -339,6 +339,11 @@ bool capable_net_admin() {
     return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
 }
 
+Credentials credentials() {
+    return {static_cast<int32_t>(raw(SYS_getpid)), static_cast<uint32_t>(raw(SYS_getuid)),
+            static_cast<uint32_t>(raw(SYS_getgid))};
+}
+
 // The host's file system holds the names (the host applies the umask); only the tests make
 // Pollux's own AF_UNIX sockets hosted, since the shim sends socket(AF_UNIX) to the host.
 // The checks alone are a mknod undone, as unix_bind_bsd() undoes it.

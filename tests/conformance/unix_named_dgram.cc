@@ -9,6 +9,7 @@
 #include "unix_named.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -232,4 +233,53 @@ SCENARIO(unix_seqpacket_server)
     CHECK_EVENTS(poll_mask(conn), POLLIN | POLLRDHUP | POLLHUP | POLLOUT);
     CHECK_EQ(recv(conn, buf, sizeof buf, 0), 0);
     CHECK_ERR(send(conn, "x", 1, 0), EPIPE);
+}
+
+// SO_PEERCRED: the process at the other end, as it was when the connection was made (here
+// always this one), for socketpairs, listeners and stream or seqpacket connections; {0, -1, -1}
+// for a socket with no such peer, a connected datagram socket included. A short length gets
+// the start of the struct.
+SCENARIO(unix_peer_credentials)
+{
+    auto creds = [](int fd) {
+        ucred c;
+        std::memset(&c, 0x55, sizeof c);
+        socklen_t len = sizeof c;
+        CHECK_OK(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len));
+        CHECK_EQ(len, socklen_t(sizeof c));
+        return c;
+    };
+    auto is_us = [](const ucred& c) { return c.pid == getpid() && c.uid == getuid() && c.gid == getgid(); };
+    auto is_nobody = [](const ucred& c) { return c.pid == 0 && c.uid == uid_t(-1) && c.gid == gid_t(-1); };
+    for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+        auto s = make_socketpair(type);
+        CHECK(is_us(creds(s.a)));
+        CHECK(is_us(creds(s.b)));
+    }
+    for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+        unix_addr a = abstract_addr("peercred");
+        ufd l(CHECK_OK(socket(AF_UNIX, type, 0)));
+        CHECK(is_nobody(creds(l)));
+        CHECK_OK(bind(l, a.sa(), a.len));
+        CHECK(is_nobody(creds(l)));
+        CHECK_OK(listen(l, 4));
+        CHECK(is_us(creds(l)));
+        ufd c(CHECK_OK(socket(AF_UNIX, type, 0)));
+        CHECK_OK(connect(c, a.sa(), a.len));
+        CHECK(is_us(creds(c)));
+        ufd s(CHECK_OK(accept(l, nullptr, nullptr)));
+        CHECK(is_us(creds(s)));
+    }
+    unix_addr d_addr = abstract_addr("peercred-dgram");
+    ufd srv(CHECK_OK(dgram()));
+    CHECK_OK(bind(srv, d_addr.sa(), d_addr.len));
+    ufd cli(CHECK_OK(dgram()));
+    CHECK_OK(connect(cli, d_addr.sa(), d_addr.len));
+    CHECK(is_nobody(creds(cli)));
+    auto p = make_socketpair(SOCK_STREAM);
+    int pid = 0;
+    socklen_t len = sizeof pid;
+    CHECK_OK(getsockopt(p.a, SOL_SOCKET, SO_PEERCRED, &pid, &len));
+    CHECK_EQ(len, socklen_t(sizeof pid));
+    CHECK_EQ(pid, getpid());
 }

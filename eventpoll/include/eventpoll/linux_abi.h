@@ -174,6 +174,7 @@ inline constexpr int kSO_RCVBUF = 8;
 inline constexpr int kSO_KEEPALIVE = 9;
 inline constexpr int kSO_LINGER = 13;
 inline constexpr int kSO_PASSCRED = 16;
+inline constexpr int kSO_PEERCRED = 17;
 inline constexpr int kSO_REUSEPORT = 15;
 inline constexpr int kSO_RCVLOWAT = 18;
 inline constexpr int kSO_SNDLOWAT = 19;

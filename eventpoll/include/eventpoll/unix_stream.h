@@ -74,6 +74,9 @@ struct UnixSock {
     // SO_KEEPALIVE and SO_BROADCAST do nothing for AF_UNIX on Linux either; SO_PASSCRED is
     // recorded, but no credentials are sent (unix_sockopt.cc).
     std::atomic<uint32_t> flags{0};
+    // sk_peer_pid/sk_peer_cred are set (socketpair, listen, a stream or seqpacket connection):
+    // SO_PEERCRED then names this process, else {0, -1, -1}.
+    std::atomic<bool> peercred{false};
     Mutex iolock;
     WaitQueueHead wq;                               // sk_sleep(): readers, writers, pollers
     // unix_peer(). Fixed once connected, except for a DGRAM socket from socket(), whose peer

@@ -103,4 +103,11 @@ int unix_find_node(const char* path, UnixNode& node);
 // Linux lets only CAP_NET_ADMIN raise an eventpoll's busy-poll budget above NAPI_POLL_WEIGHT.
 bool capable_net_admin();
 
+// The process's pid, uid and gid (SO_PEERCRED of an AF_UNIX socket made in this process).
+struct Credentials {
+    int32_t pid;
+    uint32_t uid, gid;
+};
+Credentials credentials();
+
 }  // namespace pollux::platform
