@@ -88,8 +88,6 @@ bool recvq_full(const UnixSock& other) { return other.qlen.load(std::memory_orde
 
 }  // namespace
 
-UnixDgramSocket::UnixDgramSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
-
 // unix_dgram_sendmsg() (and unix_seqpacket_sendmsg() before it). Never a SIGPIPE.
 kstd::Result<size_t> UnixDgramSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
     if ((flags & abi::kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
@@ -231,8 +229,6 @@ kstd::Result<size_t> UnixDgramSocket::recvmsg(IoIter& to, int flags, SockAddr* f
     return (flags & abi::kMSG_TRUNC) != 0 ? whole : size;
 }
 
-kstd::Result<void> UnixDgramSocket::bind(const SockAddr& addr) { return unix_bind(sk_, addr); }
-
 // unix_dgram_connect() for DGRAM (AF_UNSPEC disconnects), unix_stream_connect() for SEQPACKET.
 kstd::Result<void> UnixDgramSocket::connect(const SockAddr& addr, bool nonblock) {
     if (seqpacket(sk_)) return unix_stream_connect(sk_, addr, nonblock);
@@ -256,33 +252,6 @@ kstd::Result<void> UnixDgramSocket::connect(const SockAddr& addr, bool nonblock)
     }
     set_peer(sk_, other, true);  // the reference unix_find_bound() took is the peer's pin
     return {};
-}
-
-kstd::Result<void> UnixDgramSocket::shutdown(int how) { return unix_shutdown(sk_, how); }
-
-kstd::Result<void> UnixDgramSocket::getname(SockAddr& out, bool peer) { return unix_getname(sk_, out, peer); }
-
-kstd::Result<void> UnixDgramSocket::listen(int backlog) { return unix_listen(sk_, backlog); }
-
-// unix_accept() for SEQPACKET; a DGRAM socket has none (sock_no_accept).
-kstd::Result<FileRef> UnixDgramSocket::accept(int flags, bool nonblock) {
-    if (!seqpacket(sk_)) return kstd::err(EOPNOTSUPP);
-    kstd::Result<UnixSock*> embryo = unix_accept(sk_, nonblock);
-    if (!embryo.ok()) return embryo.error();
-    FileRef file(new (std::nothrow) UnixDgramSocket(*embryo.value(), abi::kO_RDWR | flags));
-    if (!file) {
-        unix_release_sock(*embryo.value(), true);
-        return kstd::err(ENOMEM);
-    }
-    return file;
-}
-
-kstd::Result<void> UnixDgramSocket::setsockopt(int level, int name, const void* val, unsigned len) {
-    return unix_setsockopt(sk_, level, name, val, len);
-}
-
-kstd::Result<void> UnixDgramSocket::getsockopt(int level, int name, void* val, unsigned* len) {
-    return unix_getsockopt(sk_, level, name, val, len);
 }
 
 // unix_dgram_poll().
@@ -323,7 +292,5 @@ kstd::Result<long> UnixDgramSocket::ioctl(unsigned long cmd, uintptr_t arg) {
     std::memcpy(reinterpret_cast<void*>(arg), &value, sizeof(value));
     return 0L;
 }
-
-void UnixDgramSocket::release() { unix_release_sock(sk_, false); }
 
 }  // namespace pollux

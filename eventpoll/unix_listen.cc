@@ -284,15 +284,18 @@ kstd::Result<UnixSock*> unix_accept(UnixSock& sk, bool nonblock) {
     }
 }
 
-kstd::Result<void> UnixStreamSocket::bind(const SockAddr& addr) { return unix_bind(sk_, addr); }
-kstd::Result<void> UnixStreamSocket::listen(int backlog) { return unix_listen(sk_, backlog); }
+kstd::Result<void> UnixSocket::bind(const SockAddr& addr) { return unix_bind(sk_, addr); }
+kstd::Result<void> UnixSocket::listen(int backlog) { return unix_listen(sk_, backlog); }
 kstd::Result<void> UnixStreamSocket::connect(const SockAddr& addr, bool nonblock) {
     return unix_stream_connect(sk_, addr, nonblock);
 }
-kstd::Result<FileRef> UnixStreamSocket::accept(int flags, bool nonblock) {
+
+// unix_accept(); a DGRAM socket has none (sock_no_accept).
+kstd::Result<FileRef> UnixSocket::accept(int flags, bool nonblock) {
+    if (sk_.type == abi::kSOCK_DGRAM) return kstd::err(EOPNOTSUPP);
     kstd::Result<UnixSock*> embryo = unix_accept(sk_, nonblock);
     if (!embryo.ok()) return embryo.error();
-    FileRef file(new (std::nothrow) UnixStreamSocket(*embryo.value(), abi::kO_RDWR | flags));
+    FileRef file = unix_file(*embryo.value(), abi::kO_RDWR | flags);
     if (!file) {
         unix_release_sock(*embryo.value(), true);
         return kstd::err(ENOMEM);
@@ -313,9 +316,7 @@ kstd::Result<FileRef> unix_create(int /*family*/, int type, int protocol, int fl
     if (pair == nullptr) return kstd::err(ENOMEM);
     pair->refs.store(1, std::memory_order_relaxed);  // the file's; a connect() adds the embryo's
     pair->socks[0].type = static_cast<uint8_t>(type);
-    FileRef file;
-    if (type == abi::kSOCK_STREAM) file = FileRef(new (std::nothrow) UnixStreamSocket(pair->socks[0], abi::kO_RDWR | flags));
-    else file = FileRef(new (std::nothrow) UnixDgramSocket(pair->socks[0], abi::kO_RDWR | flags));
+    FileRef file = unix_file(pair->socks[0], abi::kO_RDWR | flags);
     if (!file) {
         delete pair;
         return kstd::err(ENOMEM);

@@ -82,8 +82,6 @@ UnixStreamPair::~UnixStreamPair() NO_THREAD_SAFETY_ANALYSIS {
     }
 }
 
-UnixStreamSocket::UnixStreamSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
-
 // unix_stream_sendmsg().
 kstd::Result<size_t> UnixStreamSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
     if ((flags & kMSG_OOB) != 0) return kstd::err(EOPNOTSUPP);
@@ -235,7 +233,7 @@ kstd::Result<void> unix_shutdown(UnixSock& sk, int how) {
     return {};
 }
 
-kstd::Result<void> UnixStreamSocket::shutdown(int how) { return unix_shutdown(sk_, how); }
+kstd::Result<void> UnixSocket::shutdown(int how) { return unix_shutdown(sk_, how); }
 
 // unix_poll().
 PollMask UnixStreamSocket::poll(PollTable* pt) {
@@ -275,13 +273,13 @@ kstd::Result<void> unix_getname(UnixSock& self, SockAddr& out, bool peer) {
     return {};
 }
 
-kstd::Result<void> UnixStreamSocket::getname(SockAddr& out, bool peer) { return unix_getname(sk_, out, peer); }
+kstd::Result<void> UnixSocket::getname(SockAddr& out, bool peer) { return unix_getname(sk_, out, peer); }
 
-kstd::Result<void> UnixStreamSocket::setsockopt(int level, int name, const void* val, unsigned len) {
+kstd::Result<void> UnixSocket::setsockopt(int level, int name, const void* val, unsigned len) {
     return unix_setsockopt(sk_, level, name, val, len);
 }
 
-kstd::Result<void> UnixStreamSocket::getsockopt(int level, int name, void* val, unsigned* len) {
+kstd::Result<void> UnixSocket::getsockopt(int level, int name, void* val, unsigned* len) {
     return unix_getsockopt(sk_, level, name, val, len);
 }
 
@@ -301,6 +299,11 @@ kstd::Result<long> UnixStreamSocket::ioctl(unsigned long cmd, uintptr_t arg) {
     int value = static_cast<int>(amount);
     std::memcpy(reinterpret_cast<void*>(arg), &value, sizeof(value));
     return 0L;
+}
+
+FileRef unix_file(UnixSock& sk, int flags) {
+    if (sk.type == abi::kSOCK_STREAM) return FileRef(new (std::nothrow) UnixStreamSocket(sk, flags));
+    return FileRef(new (std::nothrow) UnixDgramSocket(sk, flags));
 }
 
 // unix_release_sock(): the name goes first (no new connect finds us), the peer can send no
@@ -338,7 +341,7 @@ void unix_release_sock(UnixSock& sk, bool embryo) {
     sk.owner->put();
 }
 
-void UnixStreamSocket::release() { unix_release_sock(sk_, false); }
+void UnixSocket::release() { unix_release_sock(sk_, false); }
 
 namespace {
 
@@ -356,10 +359,7 @@ int socketpair_check(int domain, int type, int protocol) {
     return ours ? 0 : ESOCKTNOSUPPORT;
 }
 
-FileRef pair_end(UnixSock& sk, int file_flags) {
-    if (sk.type == abi::kSOCK_STREAM) return FileRef(new (std::nothrow) UnixStreamSocket(sk, file_flags));
-    return FileRef(new (std::nothrow) UnixDgramSocket(sk, file_flags));
-}
+
 
 // Creates the pair and installs it at the two reserved numbers; on failure releases what it
 // did not install.
@@ -374,8 +374,8 @@ long install_pair(int fd1, int fd2, int type, int flags) {
             pair->socks[i].state.store(UnixSock::connected, std::memory_order_relaxed);
         }
         int file_flags = abi::kO_RDWR | (flags & abi::kSOCK_NONBLOCK);  // sock_alloc_file()
-        a = pair_end(pair->socks[0], file_flags);
-        b = pair_end(pair->socks[1], file_flags);
+        a = unix_file(pair->socks[0], file_flags);
+        b = unix_file(pair->socks[1], file_flags);
         if (!a) pair->put();  // the missing file's share; a present one's goes with its release
         // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): the pair starts with one reference per socket, so the first put cannot free it
         if (!b) pair->put();

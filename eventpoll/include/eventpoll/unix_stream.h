@@ -116,24 +116,15 @@ struct UnixStreamPair {
     }
 };
 
-class UnixStreamSocket final : public Socket {
+// What every AF_UNIX socket does alike, whatever its type: names (unix_bind, unix_getname),
+// listen and accept (unix_listen.cc; EOPNOTSUPP for SOCK_DGRAM), shutdown, the SOL_SOCKET
+// options (unix_sockopt.cc) and the release.
+class UnixSocket : public Socket {
 public:
-    UnixStreamSocket(UnixSock& sk, int flags);
-
-    PollMask poll(PollTable* pt) override;
-    kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
-
-    // unix_stream_sendmsg() / unix_stream_recvmsg(); flags are MSG_* (MSG_DONTWAIT already
-    // added for a nonblocking file by the caller). A socketpair has no addresses to give.
-    kstd::Result<size_t> sendmsg(IoIter& from, int flags, const SockAddr* to) override;
-    kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
-    // unix_shutdown(): how is SHUT_RD, SHUT_WR or SHUT_RDWR.
-    kstd::Result<void> shutdown(int how) override;
+    kstd::Result<void> shutdown(int how) override;  // how is SHUT_RD, SHUT_WR or SHUT_RDWR
     kstd::Result<void> getname(SockAddr& out, bool peer) override;
-    // unix_bind(), unix_listen(), unix_stream_connect(), unix_accept(): unix_listen.cc.
     kstd::Result<void> bind(const SockAddr& addr) override;
     kstd::Result<void> listen(int backlog) override;
-    kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
     kstd::Result<FileRef> accept(int flags, bool nonblock) override;
     kstd::Result<void> setsockopt(int level, int name, const void* val, unsigned len) override;
     kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
@@ -141,10 +132,27 @@ public:
     UnixSock& sock() { return sk_; }
 
 protected:
+    UnixSocket(UnixSock& sk, int flags) : Socket(FileKind::unix_stream, flags), sk_(sk) {}
     void release() override;
 
-private:
     UnixSock& sk_;
+};
+
+// The file of a sock, of the class its type wants (a socketpair's end, an accepted connection).
+FileRef unix_file(UnixSock& sk, int flags);
+
+class UnixStreamSocket final : public UnixSocket {
+public:
+    UnixStreamSocket(UnixSock& sk, int flags) : UnixSocket(sk, flags) {}
+
+    PollMask poll(PollTable* pt) override;
+    kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
+    // unix_stream_sendmsg() / unix_stream_recvmsg(); flags are MSG_* (MSG_DONTWAIT already
+    // added for a nonblocking file by the caller). A socketpair has no addresses to give.
+    kstd::Result<size_t> sendmsg(IoIter& from, int flags, const SockAddr* to) override;
+    kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
+    // unix_stream_connect(): unix_listen.cc.
+    kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
 };
 
 // An AF_UNIX SOCK_DGRAM or SOCK_SEQPACKET socket (unix_dgram.cc): each send is one datagram,
@@ -153,31 +161,19 @@ private:
 // a DGRAM socket binds a name, sends to names, and connects to one (its peer, which may be
 // changed or dropped with AF_UNSPEC). A datagram queued on another pair's sock pins the
 // sender's pair (UnixSkb::pinned), and a connected DGRAM sock pins its peer's (peer_pinned).
-class UnixDgramSocket final : public Socket {
+class UnixDgramSocket final : public UnixSocket {
 public:
-    UnixDgramSocket(UnixSock& sk, int flags);
+    UnixDgramSocket(UnixSock& sk, int flags) : UnixSocket(sk, flags) {}
 
     PollMask poll(PollTable* pt) override;
     kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
     kstd::Result<size_t> sendmsg(IoIter& from, int flags, const SockAddr* to) override;
     kstd::Result<size_t> recvmsg(IoIter& to, int flags, SockAddr* from, int* msg_flags) override;
-    kstd::Result<void> shutdown(int how) override;
-    kstd::Result<void> getname(SockAddr& out, bool peer) override;
-    kstd::Result<void> bind(const SockAddr& addr) override;
-    kstd::Result<void> listen(int backlog) override;
     kstd::Result<void> connect(const SockAddr& addr, bool nonblock) override;
-    kstd::Result<FileRef> accept(int flags, bool nonblock) override;
-    kstd::Result<void> setsockopt(int level, int name, const void* val, unsigned len) override;
-    kstd::Result<void> getsockopt(int level, int name, void* val, unsigned* len) override;
-
-protected:
-    void release() override;
 
 private:
     kstd::Result<size_t> send_to(UnixSock& other, IoIter& from, int flags);
     bool other_is_peer(const UnixSock& other);
-
-    UnixSock& sk_;
 };
 
 // unix_release_sock(): what closing a socket's last file, or a listener dropping an embryo
