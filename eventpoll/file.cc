@@ -35,6 +35,7 @@ void File::put() {
     if (refcount_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     // As Linux's __fput(): epitems go first, so no ep_poll_callback can run on a dying file.
     eventpoll_release_file(*this);
+    flock_release_file(*this);
     release();
     destroy();
 }

@@ -172,6 +172,27 @@ long sys_close(int fd) {
     return r.ok() ? 0 : -r.error_code();
 }
 
+// __close_range() in fs/file.c: the flags, then the range; numbers past the table are simply
+// not open. CLOSE_RANGE_UNSHARE asks for a private copy of a shared table first: the one table
+// here is private already.
+long sys_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    constexpr unsigned int kUnshare = 1u << 1, kCloexec = 1u << 2;  // CLOSE_RANGE_* (linux/close_range.h)
+    if (flags & ~(kUnshare | kCloexec)) return -EINVAL;
+    if (first > last) return -EINVAL;
+    FdTable& table = FdTable::instance();
+    unsigned int end = unsigned(table.capacity()) - 1 < last ? unsigned(table.capacity()) - 1 : last;
+    for (unsigned int fd = first; fd <= end && fd < unsigned(table.capacity()); ++fd) {
+        if (!table.owns(int(fd))) continue;
+        // Either fails only when another thread closed fd meanwhile: nothing left to do for it.
+        if (flags & kCloexec) {
+            (void)table.set_cloexec(int(fd), true);
+        } else {
+            (void)table.close(int(fd));
+        }
+    }
+    return 0;
+}
+
 long sys_dup(int oldfd) {
     FileRef file = FdTable::instance().get(oldfd);
     if (!file) return -EBADF;

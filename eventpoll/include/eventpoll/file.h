@@ -87,6 +87,9 @@ public:
     virtual unsigned napi_id() const { return 0; }
     // Extra lines for introspection (eventpoll prints its interest list here).
     virtual void show_fdinfo(Printer& out);
+    // What flock(2) locks (Linux's inode): two descriptions of one file share it, so their
+    // locks conflict. The description itself for files without an inode of their own here.
+    virtual const void* lock_key() const { return this; }
 
     void get() { refcount_.fetch_add(1, std::memory_order_relaxed); }
     void put();
@@ -145,5 +148,8 @@ private:
 // Removes every epitem that watches `file` (Linux's eventpoll_release_file); defined by
 // eventpoll, called from File::put().
 void eventpoll_release_file(File& file);
+// Drops the flock(2) locks the description holds (Linux's locks_remove_file), waking their
+// waiters; eventpoll/flock.cc, called from File::put().
+void flock_release_file(File& file);
 
 }  // namespace pollux

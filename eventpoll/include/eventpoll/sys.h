@@ -65,6 +65,11 @@ long sys_write(int fd, const void* buf, size_t count);
 long sys_readv(int fd, const IoVec* iov, int iovcnt);
 long sys_writev(int fd, const IoVec* iov, int iovcnt);
 long sys_close(int fd);
+// close_range(2): closes, or with CLOSE_RANGE_CLOEXEC marks close-on-exec, every open
+// descriptor in [first, last]; CLOSE_RANGE_UNSHARE changes nothing (one fd table).
+long sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
+// flock(2): BSD advisory locks held by open file descriptions (eventpoll/flock.cc).
+long sys_flock(int fd, unsigned int cmd);
 long sys_dup(int oldfd);
 long sys_dup2(int oldfd, int newfd);
 long sys_dup3(int oldfd, int newfd, int flags);

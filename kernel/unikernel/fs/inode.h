@@ -44,6 +44,7 @@ using Renderer = long (*)(const char* key, char* buf, size_t cap);
 class ByteBudget {
 public:
     void set_limit(uint64_t bytes) { limit_ = bytes; }
+    uint64_t limit() const { return limit_; }
     uint64_t used() const { return used_.load(std::memory_order_relaxed); }
     bool charge(uint64_t bytes);
     void refund(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }

@@ -25,6 +25,7 @@ public:
     Inode& inode() const { return *node_->inode; }
     bool can_poll() const override { return false; }
     PollMask poll(PollTable* pt) override;
+    const void* lock_key() const override { return node_->inode; }
     // pwrite(2) at pos (>= 0) without moving the position; only with FMODE_PWRITE.
     virtual kstd::Result<size_t> write_at(IoIter& from, int64_t pos);
 

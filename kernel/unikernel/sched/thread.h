@@ -51,6 +51,13 @@ struct Thread {
     char comm[16] = {};
     uint64_t fs_base = 0;
     uint64_t clear_child_tid = 0;
+    // Scheduling attributes the application sets (setpriority, sched_setscheduler), per thread
+    // as Linux keeps them and inherited by clone(): kept and reported, while the scheduler gives
+    // every thread the same round robin (syscall/sys_sched.cc).
+    int8_t nice = 0;
+    uint8_t policy = 0;  // SCHED_OTHER
+    uint8_t rt_priority = 0;
+    bool reset_on_fork = false;
 
     // Linux's TIF_SIGPENDING: a signal this thread does not block is pending (signal/ keeps it
     // up to date). An interruptible wait does not start, or ends, while it is set.

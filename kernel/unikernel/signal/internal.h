@@ -44,6 +44,11 @@ int dequeue(sched::Thread* t, uint64_t allowed, SigInfo& info);
 // Discards pending instances of sig everywhere (rt_sigaction to an ignoring action).
 void discard(int sig);
 sched::Thread* find_thread(int tid);
+// The oldest living application thread: the one pid 1 names where Linux means the thread-group
+// leader (getpriority(PRIO_PROCESS, 1), sched_getscheduler(1)); null once none is left.
+sched::Thread* leader_thread();
+// Linux's find_task_by_vpid(): pid 1 is the leader, any other number one of the threads' ids.
+sched::Thread* find_task(int pid);
 // The application's living threads (sysinfo's procs).
 int thread_count();
 // timers.cc: the POSIX timer id's signal was just dequeued; returns its si_overrun (the

@@ -151,6 +151,10 @@ int thread_count() {
     return n;
 }
 
+sched::Thread* leader_thread() { return threads; }  // appended at the tail: the head is the oldest
+
+sched::Thread* find_task(int pid) { return pid == kPid ? leader_thread() : find_thread(pid); }
+
 sched::Thread* find_thread(int tid) {
     for (sched::Thread* t = threads; t; t = t->signals.next)
         if (t->tid == tid) return t;

@@ -170,6 +170,10 @@ int64_t sys_dup(const Args& a) { return pollux::sys_dup(int(a.a0)); }
 int64_t sys_dup2(const Args& a) { return pollux::sys_dup2(int(a.a0), int(a.a1)); }
 int64_t sys_dup3(const Args& a) { return pollux::sys_dup3(int(a.a0), int(a.a1), int(a.a2)); }
 int64_t sys_fcntl(const Args& a) { return pollux::sys_fcntl(int(a.a0), int(a.a1), a.a2); }
+int64_t sys_close_range(const Args& a) {
+    return pollux::sys_close_range(unsigned(a.a0), unsigned(a.a1), unsigned(a.a2));
+}
+int64_t sys_flock(const Args& a) { return pollux::sys_flock(int(a.a0), unsigned(a.a1)); }
 
 int64_t sys_poll(const Args& a) {
     if (a.a1 <= 1u << 20 && !writable(a.a0, a.a1 * sizeof(PollFd))) return -EFAULT;

@@ -312,6 +312,7 @@ int64_t sys_clone(const Args& a) {
     sched::Thread* t = user::create_thread(child, fs, (flags & CLONE_CHILD_CLEARTID) ? child_tid : 0);
     if (!t) return -ENOMEM;
     memcpy(t->comm, sched::current()->comm, sizeof t->comm);
+    inherit_sched_attributes(*sched::current(), *t);
     // Before the child can run, as Linux does: pthread_create and the child both read them.
     if (flags & CLONE_PARENT_SETTID) put(parent_tid, uint32_t(t->tid));
     if (flags & CLONE_CHILD_SETTID) put(child_tid, uint32_t(t->tid));

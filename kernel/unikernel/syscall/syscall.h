@@ -8,6 +8,10 @@
 
 #include "arch/x86_64/interrupt_frame.h"
 
+namespace pollux::sched {
+struct Thread;
+}
+
 namespace pollux::sys {
 
 struct Args {
@@ -30,6 +34,8 @@ int64_t sys_dup(const Args&);
 int64_t sys_dup2(const Args&);
 int64_t sys_dup3(const Args&);
 int64_t sys_fcntl(const Args&);
+int64_t sys_close_range(const Args&);
+int64_t sys_flock(const Args&);
 int64_t sys_poll(const Args&);
 int64_t sys_ppoll(const Args&);
 int64_t sys_select(const Args&);
@@ -122,6 +128,17 @@ int64_t sys_munmap(const Args&);
 int64_t sys_mprotect(const Args&);
 int64_t sys_mremap(const Args&);
 int64_t sys_madvise(const Args&);
+// syscall/sys_memory_lock.cc
+int64_t sys_mlock(const Args&);
+int64_t sys_mlock2(const Args&);
+int64_t sys_munlock(const Args&);
+int64_t sys_mlockall(const Args&);
+int64_t sys_munlockall(const Args&);
+int64_t sys_msync(const Args&);
+int64_t sys_mincore(const Args&);
+// syscall/sys_statfs.cc
+int64_t sys_statfs(const Args&);
+int64_t sys_fstatfs(const Args&);
 // syscall/sys_time.cc
 int64_t sys_clock_gettime(const Args&);
 int64_t sys_clock_getres(const Args&);
@@ -154,6 +171,26 @@ int64_t sys_futex(const Args&);
 int64_t sys_clone(const Args&);
 int64_t sys_clone3(const Args&);
 int64_t sys_getcpu(const Args&);
+// syscall/sys_process_group.cc
+int64_t sys_getppid(const Args&);
+int64_t sys_getpgrp(const Args&);
+int64_t sys_getpgid(const Args&);
+int64_t sys_setpgid(const Args&);
+int64_t sys_getsid(const Args&);
+int64_t sys_setsid(const Args&);
+int64_t sys_wait4(const Args&);
+int64_t sys_waitid(const Args&);
+// syscall/sys_sched.cc
+void inherit_sched_attributes(const sched::Thread& parent, sched::Thread& child);  // clone()
+int64_t sys_getpriority(const Args&);
+int64_t sys_setpriority(const Args&);
+int64_t sys_sched_setscheduler(const Args&);
+int64_t sys_sched_setparam(const Args&);
+int64_t sys_sched_getscheduler(const Args&);
+int64_t sys_sched_getparam(const Args&);
+int64_t sys_sched_get_priority_max(const Args&);
+int64_t sys_sched_get_priority_min(const Args&);
+int64_t sys_sched_rr_get_interval(const Args&);
 // signal/sys_signal.cc
 int64_t sys_rt_sigaction(const Args&);
 int64_t sys_rt_sigprocmask(const Args&);
