@@ -1,10 +1,11 @@
-// UnixDgramSocket: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET socketpair ends, after
-// net/unix/af_unix.c (6.18): unix_dgram_sendmsg(), unix_seqpacket_sendmsg(),
-// unix_dgram_recvmsg(), unix_dgram_poll(). The sock, its queue and the locking are
-// unix_stream.h's; each queued UnixSkb is one whole datagram. Behaviour measured on Linux
-// 6.18 and pinned by tests/conformance/socketpair_dgram.cc: neither type raises SIGPIPE; a
-// SEQPACKET peer's close is EOF and EPIPE as on a stream, a DGRAM peer's close is noticed only
-// by the next send (ECONNREFUSED, which disconnects and drops what was queued for us).
+// UnixDgramSocket: AF_UNIX SOCK_DGRAM and SOCK_SEQPACKET sockets (socketpair ends and named
+// ones), after net/unix/af_unix.c (6.18): unix_dgram_sendmsg(), unix_seqpacket_sendmsg(),
+// unix_dgram_recvmsg(), unix_dgram_poll(), unix_dgram_connect(). The sock, its queue and the
+// locking are unix_stream.h's; each queued UnixSkb is one whole datagram. Behaviour measured on
+// Linux 6.18 and pinned by tests/conformance/socketpair_dgram.cc and unix_named_dgram.cc:
+// neither type raises SIGPIPE; a SEQPACKET peer's close is EOF and EPIPE as on a stream, a
+// DGRAM peer's close is noticed only by the next send (ECONNREFUSED, which disconnects and
+// drops what was queued for us).
 #include <linux/errno.h>
 
 #include <cstring>
