@@ -38,7 +38,7 @@ int open_keyed(const void* key) {
 }
 
 TEST(Flock, ArgumentsAndDescriptor) {
-    int inode;
+    int inode = 0;  // only its address is used: a stand-in for a file's inode
     int fd = open_keyed(&inode);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(sys_flock(fd, 0), -EINVAL);
@@ -50,7 +50,7 @@ TEST(Flock, ArgumentsAndDescriptor) {
 }
 
 TEST(Flock, DescriptionsConflictDupsShare) {
-    int inode;
+    int inode = 0;  // only its address is used: a stand-in for a file's inode
     int a = open_keyed(&inode), b = open_keyed(&inode);
     ASSERT_GE(a, 0);
     ASSERT_GE(b, 0);
@@ -70,7 +70,7 @@ TEST(Flock, DescriptionsConflictDupsShare) {
 }
 
 TEST(Flock, BlockedLockWaitsForLastClose) {
-    int inode;
+    int inode = 0;  // only its address is used: a stand-in for a file's inode
     int a = open_keyed(&inode), b = open_keyed(&inode);
     ASSERT_EQ(sys_flock(a, kEx), 0);
     int c = static_cast<int>(sys_dup(a));
@@ -93,7 +93,7 @@ TEST(Flock, BlockedLockWaitsForLastClose) {
 }
 
 TEST(CloseRange, ClosesOrMarksCloexec) {
-    int inode;
+    int inode = 0;  // only its address is used: a stand-in for a file's inode
     int fds[4];
     for (int& fd : fds) fd = open_keyed(&inode);
     int lo = fds[0], hi = fds[3];
