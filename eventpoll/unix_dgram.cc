@@ -8,6 +8,7 @@
 // drops what was queued for us).
 #include <linux/errno.h>
 
+#include <atomic>
 #include <cstring>
 #include <new>
 
@@ -224,7 +225,11 @@ kstd::Result<size_t> UnixDgramSocket::recvmsg(IoIter& to, int flags, SockAddr* f
     sk_.iolock.unlock();
     if (!peek) {
         free_skb(skb);  // a failed copy loses the datagram, as on Linux
-        sk_.peer_wait.wake_up_all(kWritable);  // senders waiting for room in our queue
+        // Senders waiting for room in our queue (named DGRAM only: a pair's peer never waits
+        // there). The fence orders the dequeue before the peek, as waitqueue_active() wants;
+        // a sender queues itself before it tests the queue's length.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (sk_.peer_wait.active()) sk_.peer_wait.wake_up_all(kWritable);
     }
     if (copied < size) return kstd::err(EFAULT);
     return (flags & abi::kMSG_TRUNC) != 0 ? whole : size;
