@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -83,6 +84,16 @@ struct LossPlan {
 // initial sequence number, from which a data segment's stream offsets follow.
 bool drop_planned(void* ctx, int from_end, const uint8_t* f, size_t len) {
     auto* plan = static_cast<LossPlan*>(ctx);
+    // RTO_TRACE=1 prints every TCP segment as it leaves: when a test fails, the story.
+    static const bool trace = std::getenv("RTO_TRACE") != nullptr;
+    if (trace && len >= 54 && f[23] == 6) {
+        size_t ihl = (f[14] & 0xfu) * 4u;
+        const uint8_t* t = f + 14 + ihl;
+        size_t payload = (size_t{f[16]} << 8 | f[17]) - ihl - (t[12] >> 4) * 4u;
+        std::printf("%llu %s seq=%u ack=%u win=%u len=%zu flags=%02x\n", static_cast<unsigned long long>(now_ms()),
+                    from_end != 0 ? "C>S" : "S>C", get32(t + 4), get32(t + 8), unsigned{t[14]} << 8 | t[15], payload,
+                    t[13]);
+    }
     if (from_end == 0) return plan->drop_server;
     if (len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
     plan->client_tcp_ms.push_back(now_ms());
@@ -177,11 +188,15 @@ class RtoTest : public ::testing::Test {
 protected:
     // A new link (10.0.<n>.0/24; interfaces cannot be removed, so every test has its own) and
     // one connection across it, client on host 2, server on host 1, both non-blocking.
-    void connect(const WireConfig& base) {
+    // A listener's SO_RCVBUF (0: unset) sizes the server's window from the SYN-ACK on.
+    void connect(const WireConfig& base, int listener_rcvbuf = 0) {
         ASSERT_NO_FATAL_FAILURE(add_link(base));
         sockaddr_in a = server_addr_;
         int l = static_cast<int>(pollux::sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
         ASSERT_GE(l, 0);
+        if (listener_rcvbuf != 0) {
+            ASSERT_EQ(pollux::sys_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &listener_rcvbuf, sizeof(listener_rcvbuf)), 0);
+        }
         ASSERT_EQ(pollux::sys_bind(l, &a, sizeof(a)), 0);
         ASSERT_EQ(pollux::sys_listen(l, 4), 0);
         unsigned alen = sizeof(a);
@@ -466,6 +481,75 @@ TEST_F(RtoTest, EchoOverLossyLinkNeverStalls) {
     SCOPED_TRACE(describe(o));
     ASSERT_NO_FATAL_FAILURE(expect_whole(o, 16u << 20));
     EXPECT_LE(o.max_gap_ms, 4000u);
+}
+
+// A fast retransmission that the window holds back in the send queue, then more from the
+// application: a FIN (SHUT_WR) or more data. The client writes `s1` bytes, then H (`h_len`
+// bytes), then four single bytes that fill the server's window exactly (the SYN-ACK's window
+// is not scaled). H is lost. The ACK of the first `s1` bytes moves the left edge, and the
+// window, announced in units of 16 bytes (scale 4), now ends short of H's end: H waits in the
+// send queue while the duplicate ACKs of the single bytes have it retransmitted. lwIP put a
+// FIN on the last segment of that queue and wrote new data into its spare room: here that is
+// H, whose end is not the end of the stream. The FIN made the receiver take H as the stream's
+// last segment and drop the bytes after it (seen once in net.lossy-64m: 4 bytes short, then
+// a clean EOF); new data went over sequence numbers already used.
+class HeldRetransmissionTest : public RtoTest {
+protected:
+    void send_until_held(size_t s1, size_t h_len) {
+        plan_->offset = s1;  // H's first byte
+        plan_->times = 1;
+        int window = static_cast<int>((s1 + h_len + 4 + 15) / 16 * 16);
+        ASSERT_LT((window - s1) / 16 * 16, h_len) << "the window seen from H's start must not hold H";
+        ASSERT_NO_FATAL_FAILURE(connect(WireConfig{}, window));
+        int one = 1;
+        ASSERT_EQ(pollux::sys_setsockopt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+        std::vector<uint8_t> data(s1 + h_len + 4);
+        for (size_t i = 0; i < data.size(); ++i) data[i] = pattern(i);
+        ASSERT_EQ(pollux::sys_write(client_, data.data(), s1), static_cast<long>(s1));
+        ASSERT_EQ(pollux::sys_write(client_, &data[s1], h_len), static_cast<long>(h_len));
+        for (size_t i = s1 + h_len; i < data.size(); ++i) ASSERT_EQ(pollux::sys_write(client_, &data[i], 1), 1);
+        written_ = data.size();
+        for (int ms = 0; ms < 50; ++ms) step(*link_);
+        ASSERT_EQ(plan_->sent_ms.size(), 1u) << "H is held back, not retransmitted yet";
+    }
+
+    // The server reads to EOF (up to 60 s) and checks what it got against the pattern.
+    void expect_all_then_eof() {
+        Outcome out;
+        uint64_t last = now_ms();
+        std::vector<uint8_t> buf(4096);
+        for (uint64_t start = now_ms(); now_ms() - start < 60'000;) {
+            long r = pollux::sys_read(server_, buf.data(), buf.size());
+            if (r == 0) break;
+            if (r > 0) {
+                out.take(buf.data(), static_cast<size_t>(r), now_ms(), last);
+                continue;
+            }
+            ASSERT_EQ(r, -EAGAIN) << strerror(static_cast<int>(-r));
+            step(*link_);
+        }
+        EXPECT_EQ(out.received, written_);
+        EXPECT_TRUE(out.intact);
+        EXPECT_EQ(pollux::sys_read(server_, buf.data(), buf.size()), 0) << "EOF";
+    }
+
+    size_t written_ = 0;
+};
+
+TEST_F(HeldRetransmissionTest, FinGoesAfterTheLastByte) {
+    ASSERT_NO_FATAL_FAILURE(send_until_held(1460, 1460));
+    ASSERT_EQ(pollux::sys_shutdown(client_, SHUT_WR), 0);
+    expect_all_then_eof();
+}
+
+TEST_F(HeldRetransmissionTest, NewDataGoesAfterTheLastByte) {
+    ASSERT_NO_FATAL_FAILURE(send_until_held(1924, 1000));  // H has room for 460 more bytes
+    std::vector<uint8_t> more(10);
+    for (size_t i = 0; i < more.size(); ++i) more[i] = pattern(written_ + i);
+    ASSERT_EQ(pollux::sys_write(client_, more.data(), more.size()), 10);
+    written_ += more.size();
+    ASSERT_EQ(pollux::sys_shutdown(client_, SHUT_WR), 0);
+    expect_all_then_eof();
 }
 
 // Keepalive (TCP_KEEPIDLE 5 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT 3) switched on after the

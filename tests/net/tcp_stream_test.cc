@@ -17,18 +17,27 @@ namespace {
 using nettest::addr4;
 using nettest::addr6;
 
-uint64_t fnv1a(uint64_t h, const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 // Deterministic payload: byte i of the stream is a function of i.
+uint8_t pattern(size_t i) { return static_cast<uint8_t>(i * 2654435761u >> 13); }
+
 void fill(uint8_t* p, size_t n, size_t offset) {
-    for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>((offset + i) * 2654435761u >> 13);
+    for (size_t i = 0; i < n; ++i) p[i] = pattern(offset + i);
 }
 
-// Echo server: reads and writes back until EOF, then closes.
-void echo_server(int listener) {
+// Checks a stream against the pattern as it arrives: how much came, and where it first
+// differed (a byte lost, duplicated or changed shows there), or -1.
+struct StreamCheck {
+    size_t got = 0;
+    long first_bad = -1;
+    void take(const uint8_t* p, size_t n) {
+        for (size_t i = 0; i < n && first_bad < 0; ++i)
+            if (p[i] != pattern(got + i)) first_bad = static_cast<long>(got + i);
+        got += n;
+    }
+};
+
+// Echo server: reads and writes back until EOF, then closes; checks what it read.
+void echo_server(int listener, StreamCheck* check) {
     int c = static_cast<int>(pollux::sys_accept4(listener, nullptr, nullptr, 0));
     ASSERT_GE(c, 0);
     std::vector<uint8_t> buf(256 * 1024);
@@ -36,6 +45,7 @@ void echo_server(int listener) {
         long n = pollux::sys_read(c, buf.data(), buf.size());
         ASSERT_GE(n, 0) << strerror(static_cast<int>(-n));
         if (n == 0) break;
+        check->take(buf.data(), static_cast<size_t>(n));
         for (long off = 0; off < n;) {
             long w = pollux::sys_write(c, buf.data() + off, static_cast<size_t>(n - off));
             ASSERT_GT(w, 0) << strerror(static_cast<int>(-w));
@@ -45,24 +55,24 @@ void echo_server(int listener) {
     EXPECT_EQ(pollux::sys_close(c), 0);
 }
 
-// Sends `total` bytes from one thread while reading the echo in another; compares checksums.
+// Sends `total` bytes from one thread while reading the echo in another; the server and the
+// reader each check the stream byte by byte, so a failure says which way and where.
 void echo_stream(const sockaddr* server, socklen_t len, size_t total) {
     uint16_t port = 0;
     int l = nettest::tcp_listener(server, len, 4, &port);
     ASSERT_GE(l, 0);
-    std::thread srv(echo_server, l);
+    StreamCheck at_server, at_client;
+    std::thread srv(echo_server, l, &at_server);
     sockaddr_storage dst{};
     std::memcpy(&dst, server, len);
     reinterpret_cast<sockaddr_in*>(&dst)->sin_port = htons(port);
     int c = nettest::tcp_connect(reinterpret_cast<sockaddr*>(&dst), len);
     ASSERT_GE(c, 0);
-    uint64_t sent_sum = 0xcbf29ce484222325ull;
     std::thread writer([&] {
         std::vector<uint8_t> buf(64 * 1024);
         for (size_t off = 0; off < total;) {
             size_t n = std::min(buf.size(), total - off);
             fill(buf.data(), n, off);
-            sent_sum = fnv1a(sent_sum, buf.data(), n);
             for (size_t done = 0; done < n;) {
                 long w = pollux::sys_write(c, buf.data() + done, n - done);
                 ASSERT_GT(w, 0) << strerror(static_cast<int>(-w));
@@ -72,20 +82,19 @@ void echo_stream(const sockaddr* server, socklen_t len, size_t total) {
         }
         EXPECT_EQ(pollux::sys_shutdown(c, SHUT_WR), 0);
     });
-    uint64_t got_sum = 0xcbf29ce484222325ull;
-    size_t got = 0;
     std::vector<uint8_t> buf(128 * 1024);
     for (;;) {
         long n = pollux::sys_read(c, buf.data(), buf.size());
         ASSERT_GE(n, 0) << strerror(static_cast<int>(-n));
         if (n == 0) break;
-        got_sum = fnv1a(got_sum, buf.data(), static_cast<size_t>(n));
-        got += static_cast<size_t>(n);
+        at_client.take(buf.data(), static_cast<size_t>(n));
     }
     writer.join();
     srv.join();
-    EXPECT_EQ(got, total);
-    EXPECT_EQ(got_sum, sent_sum);
+    EXPECT_EQ(at_server.got, total);
+    EXPECT_EQ(at_server.first_bad, -1) << "the server's stream first differs at this offset";
+    EXPECT_EQ(at_client.got, total);
+    EXPECT_EQ(at_client.first_bad, -1) << "the echo first differs at this offset";
     EXPECT_EQ(pollux::sys_close(c), 0);
     EXPECT_EQ(pollux::sys_close(l), 0);
 }

@@ -94,6 +94,9 @@
 // losses in one window a round trip each, early retransmit (RFC 5827) small windows. (Its
 // tick-based timeout floor is superseded by TCP_LINUX_RTO.)
 #define TCP_LOSS_RECOVERY 1
+// A FIN or new data never joins a retransmission held back at the tail of the send queue
+// (patch 0015): the FIN went into the middle of the stream and the receiver dropped the rest.
+#define TCP_QUEUE_TAIL_CHECK 1
 // Retransmission timeouts as Linux computes them (patch 0010): round trips measured in
 // milliseconds of sys_now(), the SYN's included, under Karn's rule; RTO = srtt + max(4 * rttvar,
 // 200 ms), 1 s until a first measurement, doubled by each timeout up to 120 s (TCP_RTO_MAX),
