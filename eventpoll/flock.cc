@@ -74,6 +74,7 @@ long flock_file(File& file, unsigned type, bool nonblock) {
         if (fresh == nullptr) return -ENOMEM;
     }
     FlockLock* old;
+    bool already_held = false;
     {
         LockGuard guard(s.lock);
         old = take_own(s, key, &file);
@@ -82,9 +83,12 @@ long flock_file(File& file, unsigned type, bool nonblock) {
             s.held = old;
             s.count.fetch_add(1, std::memory_order_relaxed);
             old = nullptr;
-            delete fresh;  // nothing to wait for either
-            return 0;
+            already_held = true;
         }
+    }
+    if (already_held) {
+        delete fresh;  // nothing to wait for either
+        return 0;
     }
     if (old != nullptr) {
         delete old;

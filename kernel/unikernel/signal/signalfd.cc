@@ -120,7 +120,13 @@ private:
 }  // namespace
 
 namespace detail {
-void signalfd_notify() { signalfd_wq.wake_up(0); }
+// Most signals find no signalfd polled or read: a peek spares them the queue's lock. The fence
+// orders the pending bit the sender set before the peek, as waitqueue_active() asks; a poller
+// joins the queue before it looks at the pending sets.
+void signalfd_notify() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (signalfd_wq.active()) signalfd_wq.wake_up(0);
+}
 }  // namespace detail
 
 }  // namespace pollux::signal

@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/mman.h>
 
+#include "mm/direct_map.h"
 #include "mm/page_table.h"
 #include "sched/irq_guard.h"
 #include "syscall/syscall.h"
@@ -16,14 +17,15 @@
 namespace pollux::sys {
 namespace {
 
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kPageMask = ~(kPage - 1);
+using mm::kPageSize;
+using user::page_down;
+using user::page_up;
 
 // apply_vma_lock_flags() over the page-aligned range: EINVAL when it wraps, ENOMEM when a part
 // of it is not mapped (whatever the protection: PROT_NONE areas lock as well).
 int64_t lock_range(uint64_t start, uint64_t len_in) {
-    uint64_t len = (len_in + (start % kPage) + kPage - 1) & kPageMask;  // PAGE_ALIGN(len + offset)
-    start &= kPageMask;
+    uint64_t len = page_up(len_in + (start % kPageSize));  // PAGE_ALIGN(len + offset)
+    start = page_down(start);
     uint64_t end = start + len;
     if (end < start) return -EINVAL;
     if (end == start) return 0;
@@ -54,9 +56,9 @@ int64_t sys_munlockall(const Args&) { return 0; }
 int64_t sys_msync(const Args& a) {
     uint64_t start = a.a0, flags = a.a2;
     if (flags & ~uint64_t(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) return -EINVAL;
-    if (start % kPage) return -EINVAL;
+    if (start % kPageSize) return -EINVAL;
     if ((flags & MS_ASYNC) && (flags & MS_SYNC)) return -EINVAL;
-    uint64_t len = (a.a1 + kPage - 1) & kPageMask;
+    uint64_t len = page_up(a.a1);
     uint64_t end = start + len;
     if (end < start) return -ENOMEM;
     if (end == start) return 0;
@@ -68,12 +70,12 @@ int64_t sys_msync(const Args& a) {
 // Pages are written out up to the first hole, which is ENOMEM, as do_mincore() does.
 int64_t sys_mincore(const Args& a) {
     uint64_t start = a.a0, len = a.a1, vec = a.a2;
-    if (start % kPage) return -EINVAL;
+    if (start % kPageSize) return -EINVAL;
     if (len > mm::kUserTop || start > mm::kUserTop - len) return -ENOMEM;  // !access_ok()
-    uint64_t pages = len / kPage + (len % kPage != 0);
+    uint64_t pages = len / kPageSize + (len % kPageSize != 0);
     if (pages && !user::writable(vec, pages)) return -EFAULT;
     for (uint64_t i = 0; i < pages; ++i) {
-        uint64_t va = start + i * kPage;
+        uint64_t va = start + i * kPageSize;
         uint8_t resident;
         {
             sched::IrqGuard guard;

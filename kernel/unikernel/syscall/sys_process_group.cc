@@ -16,10 +16,9 @@ namespace {
 using signal::detail::kPid;
 
 bool names_us(int32_t pid) {
-    if (pid == kPid) return true;
     if (pid <= 0) return false;
     sched::IrqGuard guard;  // the thread list changes under interrupts
-    return signal::detail::find_thread(pid) != nullptr;
+    return signal::detail::find_task(pid) != nullptr;
 }
 
 // do_getpgid() and getsid(): 0 is the caller; every thread's group and session is the process's.
