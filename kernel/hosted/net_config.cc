@@ -9,7 +9,8 @@
 //                              SPEC is the wire's fault model ("loss=0.05,seed=7", see wire.h)
 //   POLLUX_IP=ADDR/PREFIX[,ADDR/PREFIX]   IPv4 and/or IPv6 addresses (tap; none: DHCP)
 //   POLLUX_GW=ADDR[,ADDR]      default gateways
-//   POLLUX_POLL_US=N           waits poll N microseconds before they sleep (platform_linux.cc)
+//   POLLUX_POLL_US=N           waits poll N microseconds before they sleep (unset: a figure that
+//                              adapts per thread; 0: never; platform_linux.cc)
 // Without POLLUX_NIC, AF_INET/AF_INET6 sockets have loopback only. The values are checked when
 // the library loads: anything unknown or malformed stops the program with a message saying which
 // value is wrong. The device comes up with the stack, at the first socket.

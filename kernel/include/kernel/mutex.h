@@ -28,10 +28,14 @@ public:
     }
 
 private:
+    // Spins first while the holder may be running on another CPU (reading, not writing, the
+    // word), as Linux's optimistic spinning does; a sleep costs both sides a system call.
     void lock_slow() {
-        for (int spins = 0; spins < 64; ++spins) {
+        for (int spins = platform::mutex_spins(); spins > 0; --spins) {
             uint32_t expected = 0;
-            if (state_.compare_exchange_weak(expected, 1, std::memory_order_acquire)) return;
+            if (state_.load(std::memory_order_relaxed) == 0 &&
+                state_.compare_exchange_weak(expected, 1, std::memory_order_acquire))
+                return;
             platform::cpu_relax();
         }
         while (state_.exchange(2, std::memory_order_acquire) != 0)

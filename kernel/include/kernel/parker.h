@@ -26,9 +26,26 @@ class Parker {
 public:
     // Returns woken when a token was consumed; timed_out / interrupted otherwise.
     // poll_first: an application's wait (epoll_wait, poll, a blocking socket call) polls for
-    // the token for platform::park_spin_ns() before it sleeps; the core's own threads (net-rx)
-    // do not, since they would take the CPU from the threads that give them work.
+    // the token for platform::park_spin_ns() before it sleeps, and tells an adaptive figure
+    // how long it took; the core's own threads (net-rx) do not poll, since they would take
+    // the CPU from the threads that give them work.
     platform::WaitStatus park(uint64_t deadline_ns, bool poll_first = false) {
+        if (!poll_first || !platform::park_spin_adaptive()) return wait(deadline_ns, poll_first);
+        uint64_t start = platform::monotonic_ns();
+        platform::WaitStatus status = wait(deadline_ns, true);
+        platform::park_waited(platform::monotonic_ns() - start);
+        return status;
+    }
+
+    void unpark() {
+        if (state_.exchange(1, std::memory_order_release) == 2) platform::futex_wake(state_, 1);
+    }
+
+    // Drops a stale token before a fresh condition check.
+    void reset() { state_.store(0, std::memory_order_relaxed); }
+
+private:
+    platform::WaitStatus wait(uint64_t deadline_ns, bool poll_first) {
         if (uint64_t spin = poll_first ? platform::park_spin_ns() : 0;
             spin != 0 && state_.load(std::memory_order_relaxed) != 1) {
             uint64_t until = platform::monotonic_ns() + spin;
@@ -60,14 +77,6 @@ public:
         }
     }
 
-    void unpark() {
-        if (state_.exchange(1, std::memory_order_release) == 2) platform::futex_wake(state_, 1);
-    }
-
-    // Drops a stale token before a fresh condition check.
-    void reset() { state_.store(0, std::memory_order_relaxed); }
-
-private:
     std::atomic<uint32_t> state_{0};
 };
 

@@ -28,13 +28,22 @@ WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t d
 void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();
+// How many cpu_relax() rounds a contended Mutex spins before it sleeps: 0 where its holder
+// cannot be running meanwhile (one CPU).
+int mutex_spins();
 // How long park() polls for its token before it sleeps: a wake-up that comes within it costs
 // neither side a futex call nor a context switch. 0 where nothing else could run meanwhile
 // (the unikernel's one CPU, a single-CPU host).
+// Hosted, unless POLLUX_POLL_US fixes it, the figure adapts to the calling thread's waits.
 uint64_t park_spin_ns();
-// Replaces it (hosted: what POLLUX_POLL_US set; tests turn polling on and off). Ignored where
-// park_spin_ns() is 0 by nature (one CPU).
+// Replaces it with a fixed figure (hosted: what POLLUX_POLL_US set; tests turn polling on and
+// off) or, with kParkSpinAdaptive, the adaptive one. Ignored where park_spin_ns() is 0 by
+// nature (one CPU).
+inline constexpr uint64_t kParkSpinAdaptive = ~uint64_t{0};
 void set_park_spin_ns(uint64_t ns);
+// Whether the figure adapts; if so, park() reports how long each polling wait took.
+bool park_spin_adaptive();
+void park_waited(uint64_t ns);
 
 // Fills buf with unpredictable bytes (hosted: getrandom(2)); for TCP ISN secrets and seeds.
 void entropy(void* buf, size_t len);

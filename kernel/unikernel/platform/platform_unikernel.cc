@@ -43,8 +43,11 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 
 void cpu_relax() { cpu::pause(); }
 // One CPU: while this thread polls, no other could be producing what it waits for.
+int mutex_spins() { return 0; }  // one CPU: a held mutex's holder is not running
 uint64_t park_spin_ns() { return 0; }
 void set_park_spin_ns(uint64_t) {}
+bool park_spin_adaptive() { return false; }
+void park_waited(uint64_t) {}
 
 void entropy(void* buf, size_t len) { clock::entropy(buf, len); }
 
