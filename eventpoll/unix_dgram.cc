@@ -50,11 +50,13 @@ void set_peer(UnixSock& sk, UnixSock* new_peer, bool pinned) {
             old = sk.peer;
             old_pinned = sk.peer_pinned;
         }
-        sk.peer = new_peer;
+        // Stored atomically: full_one_way_peer() reads another sock's peer without its lock.
+        std::atomic_ref<UnixSock*>(sk.peer).store(new_peer, std::memory_order_relaxed);
         sk.peer_pinned = new_peer != nullptr && pinned;
         sk.state.store(new_peer != nullptr ? UnixSock::connected : UnixSock::unconnected, std::memory_order_release);
     }
     if (old != nullptr && old != new_peer) {
+        unix_dgram_peer_wake_disconnect(sk, *old, true);
         if (sk.qlen.load(std::memory_order_acquire) != 0) {
             while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
             sk.peer_wait.wake_up_all(0);
@@ -88,7 +90,68 @@ bool may_send(const UnixSock& sk, const UnixSock& other) REQUIRES(other.lock) {
 // unix_recvq_full(): more than max_dgram_qlen datagrams queued.
 bool recvq_full(const UnixSock& other) { return other.qlen.load(std::memory_order_acquire) > kMaxDgramQlen; }
 
+// unix_dgram_peer_wake_relay(): runs under the target's peer_wait.lock when the target's
+// reader makes room (or the target goes away); takes the entry off and passes the wake-up on.
+// (The walk of target->peer_wait that calls it holds the queue's lock.)
+int peer_wake_relay(WaitQueueEntry& entry, unsigned, int, PollMask key) NO_THREAD_SAFETY_ANALYSIS {
+    auto* sk = static_cast<UnixSock*>(entry.private_data);
+    UnixSock* target = sk->peer_wake_target.load(std::memory_order_relaxed);
+    target->peer_wait.remove_locked(entry);
+    sk->peer_wake_target.store(nullptr, std::memory_order_relaxed);
+    sk->wq.wake_up(key, 0);
+    return 0;
+}
+
+// unix_dgram_peer_wake_connect(): queues sk's entry on other's peer_wait unless it is queued
+// already; true if this call queued it.
+bool peer_wake_connect(UnixSock& sk, UnixSock& other) {
+    LockGuard guard(other.peer_wait.lock);
+    if (sk.peer_wake_target.load(std::memory_order_relaxed) != nullptr) return false;
+    sk.peer_wake_target.store(&other, std::memory_order_relaxed);
+    other.peer_wait.add_locked(sk.peer_wake);
+    return true;
+}
+
+// unix_dgram_peer_wake_me(): with sk connected to other, whose queue is full, true (not
+// writable) with sk's entry left on other's queue for the wake-up that makes it writable; false
+// if other has room after all, or is dead (the next send must find out, with ECONNREFUSED).
+bool peer_wake_me(UnixSock& sk, UnixSock& other) {
+    bool queued = peer_wake_connect(sk, other);
+    if (recvq_full(other) && !other.dead.load(std::memory_order_acquire)) return true;
+    if (queued) unix_dgram_peer_wake_disconnect(sk, other, false);
+    return false;
+}
+
+// The connected peer, if another sock is connected to it without being its peer in turn and
+// its queue is full: the case where a sender must wait for that receiver's reads.
+UnixSock* full_one_way_peer(UnixSock& sk) REQUIRES(sk.lock) {
+    if (sk.state.load(std::memory_order_relaxed) != UnixSock::connected) return nullptr;
+    UnixSock* other = sk.peer;
+    // other's peer without other's lock, as unix_peer(other) is read: two socks connected to
+    // each other would take each other's locks in the opposite order.
+    if (other == &sk || std::atomic_ref<UnixSock*>(other->peer).load(std::memory_order_relaxed) == &sk ||
+        !recvq_full(*other))
+        return nullptr;
+    return other;
+}
+
 }  // namespace
+
+void unix_dgram_peer_wake_disconnect(UnixSock& sk, UnixSock& other, bool wakeup) {
+    {
+        LockGuard guard(other.peer_wait.lock);
+        if (sk.peer_wake_target.load(std::memory_order_relaxed) == &other) {
+            other.peer_wait.remove_locked(sk.peer_wake);
+            sk.peer_wake_target.store(nullptr, std::memory_order_relaxed);
+        }
+    }
+    if (wakeup) sk.wq.wake_up(kWritable, 0);
+}
+
+UnixDgramSocket::UnixDgramSocket(UnixSock& sk, int flags) : UnixSocket(sk, flags) {
+    sk.peer_wake.func = peer_wake_relay;
+    sk.peer_wake.private_data = &sk;
+}
 
 // unix_dgram_sendmsg() (and unix_seqpacket_sendmsg() before it). Never a SIGPIPE.
 kstd::Result<size_t> UnixDgramSocket::sendmsg(IoIter& from, int flags, const SockAddr* to) {
@@ -129,7 +192,7 @@ kstd::Result<size_t> UnixDgramSocket::send_to(UnixSock& other, IoIter& from, int
     for (;;) {
         other.lock.lock();
         int error = 0;
-        bool wait = false;
+        bool wait = false, full = false;
         if (other.dead.load(std::memory_order_relaxed)) {
             error = seqpacket(sk_) ? EPIPE : ECONNREFUSED;
         } else if ((other.shutdown.load(std::memory_order_relaxed) & UnixSock::RCV_SHUTDOWN) != 0) {
@@ -140,6 +203,7 @@ kstd::Result<size_t> UnixDgramSocket::send_to(UnixSock& other, IoIter& from, int
             // A receiver not connected back to us takes max_dgram_qlen datagrams at a time.
             error = nonblock ? EAGAIN : 0;
             wait = !nonblock;
+            full = true;
         } else {
             if (other.owner != sk_.owner) {
                 sk_.owner->get();
@@ -154,6 +218,7 @@ kstd::Result<size_t> UnixDgramSocket::send_to(UnixSock& other, IoIter& from, int
             return len;
         }
         if (!wait) {
+            if (full && other_is_peer(other) && !peer_wake_me(sk_, other)) continue;  // room meanwhile
             free_skb(skb);
             // The peer we were connected to is gone for good: unconnected from here.
             if (error == ECONNREFUSED && other_is_peer(other)) set_peer(sk_, nullptr, false);
@@ -273,7 +338,18 @@ PollMask UnixDgramSocket::poll(PollTable* pt) {
     if (seqpacket(sk_) && state == UnixSock::unconnected) mask |= abi::kEPOLLHUP;
     // A SEQPACKET listener's pending connections are readable; a listener is never writable.
     if (state == UnixSock::listening) return sk_.accept_len.load(std::memory_order_acquire) != 0 ? mask | kReadable : mask;
-    if (unix_skb::writable(sk_)) mask |= kWritable;
+    if ((pt == nullptr || (pt->key & kWritable) != 0) && unix_skb::writable(sk_)) {
+        // Not writable while our peer, not connected back to us, has a full queue; then our
+        // entry waits on its peer_wait for the read that makes room (unix_dgram_peer_wake_me).
+        UnixSock* full_peer = nullptr;
+        {
+            LockGuard guard(sk_.lock);
+            full_peer = full_one_way_peer(sk_);
+            // Under our lock the peer cannot change, and the pin keeps it alive.
+            if (full_peer != nullptr && !peer_wake_me(sk_, *full_peer)) full_peer = nullptr;
+        }
+        if (full_peer == nullptr) mask |= kWritable;
+    }
     return mask;
 }
 

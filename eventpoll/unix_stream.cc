@@ -330,6 +330,9 @@ void unix_release_sock(UnixSock& sk, bool embryo) {
         state_change(other);
     }
     sk.peer_wait.wake_up_all(0);  // connect()s and senders waiting for room see us gone
+    // Our entry off the queue of the peer we waited on for room (pinned until just below).
+    if (UnixSock* target = sk.peer_wake_target.load(std::memory_order_acquire))
+        unix_dgram_peer_wake_disconnect(sk, *target, false);
     while (UnixSkb* skb = dequeue(sk)) free_skb(skb);
     UnixSock* pinned_peer = nullptr;
     {

@@ -101,6 +101,13 @@ struct UnixSock {
     std::atomic<uint32_t> accept_len{0};
     std::atomic<int> backlog{0};
     WaitQueueHead peer_wait;
+    // unix_dgram_peer_wake_me(): a connected DGRAM sock that found its peer's queue full (in
+    // poll or a nonblocking send) waits on the peer's peer_wait with this entry, whose
+    // function takes it off and wakes our wq with the peer's key: the peer's next read makes
+    // us writable again. peer_wake_target is that peer while the entry is queued, changed
+    // under the target's peer_wait.lock (unix_dgram.cc).
+    WaitQueueEntry peer_wake;
+    std::atomic<UnixSock*> peer_wake_target{nullptr};
 };
 
 // The two socks of a socketpair, or of a socket() and the server end its connect() makes.
@@ -163,7 +170,7 @@ public:
 // sender's pair (UnixSkb::pinned), and a connected DGRAM sock pins its peer's (peer_pinned).
 class UnixDgramSocket final : public UnixSocket {
 public:
-    UnixDgramSocket(UnixSock& sk, int flags) : UnixSocket(sk, flags) {}
+    UnixDgramSocket(UnixSock& sk, int flags);
 
     PollMask poll(PollTable* pt) override;
     kstd::Result<long> ioctl(unsigned long cmd, uintptr_t arg) override;
@@ -179,6 +186,9 @@ private:
 // unix_release_sock(): what closing a socket's last file, or a listener dropping an embryo
 // it never accepted, does to the sock and its peer. Drops the sock's pair reference.
 void unix_release_sock(UnixSock& sk, bool embryo);
+// unix_dgram_peer_wake_disconnect(): takes sk's peer_wake entry off other's queue if it is
+// there; with `wakeup`, then wakes sk's writers and pollers (a peer changed or went away).
+void unix_dgram_peer_wake_disconnect(UnixSock& sk, UnixSock& other, bool wakeup);
 // unix_shutdown() and unix_getname(), for every type.
 kstd::Result<void> unix_shutdown(UnixSock& sk, int how);
 kstd::Result<void> unix_getname(UnixSock& sk, SockAddr& out, bool peer);
