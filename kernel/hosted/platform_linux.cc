@@ -108,6 +108,8 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 }
 
 void cpu_relax() { __builtin_ia32_pause(); }
+// Hosted, the host's exit ends the process without closing its Pollux descriptors.
+bool process_exiting() { return false; }
 // POLLUX_POLL_US=N (0-1000): an application's wait polls N microseconds before it sleeps. A
 // round trip between two threads on two CPUs takes a few microseconds when neither sleeps, and
 // each sleep costs both sides a system call and a context switch (tens of microseconds on a

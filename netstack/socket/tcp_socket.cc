@@ -516,8 +516,41 @@ kstd::Result<void> TcpSocket::getname(SockAddr& out, bool peer) {
 
 // tcp_close(): unread data or SO_LINGER {1, 0} resets the connection; otherwise FIN and lwIP
 // finishes the close on its own. A listener resets the connections nobody accepted.
+namespace {
+
+// The connection a lingering close waits on, found again by its tuple: lwIP frees a closed
+// connection's PCB without telling anyone (TIME-WAIT's end, a new SYN reusing the tuple).
+struct Tuple {
+    ip_addr_t local_ip, remote_ip;
+    u16_t local_port, remote_port;
+};
+
+// sk_stream_closing(): our FIN is not acknowledged yet.
+bool fin_unacked(const Tuple& t) {
+    StackGuard guard;
+    const tcp_pcb* pcb = tcp_index_find(&t.local_ip, t.local_port, &t.remote_ip, t.remote_port);
+    return pcb != nullptr && (pcb->state == FIN_WAIT_1 || pcb->state == CLOSING || pcb->state == LAST_ACK);
+}
+
+// sk_stream_wait_close(): until the FIN is acknowledged, the time is up or a signal comes. No
+// callback tells a detached socket about its PCB, so the state is looked at every millisecond
+// (a close that lingers is rare; the unikernel's exit waits for its FINs the same way).
+void linger_wait(const Tuple& t, uint64_t timeout_ns) {
+    uint64_t deadline = platform::monotonic_ns() + timeout_ns;
+    WaitQueueHead nobody;
+    while (fin_unacked(t)) {
+        uint64_t now = platform::monotonic_ns();
+        if (now >= deadline) return;
+        if (wait_event(nobody, [] { return false; }, std::min(deadline, now + 1'000'000)) == -EINTR) return;
+    }
+}
+
+}  // namespace
+
 void TcpSocket::release() {
     kstd::ListNode orphans;
+    Tuple tuple{};
+    uint64_t linger_ns = 0;
     {
         StackGuard guard;
         if (listening_) {
@@ -530,11 +563,20 @@ void TcpSocket::release() {
         } else if (pcb_ != nullptr) {
             tcp_pcb* pcb = pcb_;
             bool reset = abort_on_release_ || rq_bytes_ > 0 || (opts_.linger.l_onoff != 0 && opts_.linger.l_linger == 0);
+            // SO_LINGER's time (inet_release(): not while the process exits).
+            if (!reset && opts_.linger.l_onoff != 0 && !platform::process_exiting()) {
+                linger_ns = uint64_t(opts_.linger.l_linger) * 1'000'000'000u;
+                tuple = Tuple{pcb->local_ip, pcb->remote_ip, pcb->local_port, pcb->remote_port};
+            }
             detach();
-            if (reset || tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
+            if (reset || tcp_close(pcb) != ERR_OK) {
+                tcp_abort(pcb);
+                linger_ns = 0;
+            }
         }
         free_receive_queue();
     }
+    if (linger_ns != 0) linger_wait(tuple, linger_ns);
     // Each child's own release takes stack_lock: put them with it dropped.
     while (!orphans.empty()) {
         kstd::ListNode* first = orphans.next;

@@ -236,3 +236,56 @@ SCENARIO(tcp_write_after_peer_close_eventually_epipe)
     CHECK_EQ(recv(p.a, &c, 1, 0), 0);
     CHECK_EVENTS(epoll_mask(p.a, kAll), kClosed);
 }
+
+// SO_LINGER with a time: close() waits, on a nonblocking socket as well, until the FIN is
+// acknowledged or the time is up, and returns 0 either way; the connection then goes on
+// without the socket (__tcp_close()'s sk_stream_wait_close(), inet_release()).
+SCENARIO(tcp_close_lingers_until_fin_acked)
+{
+    char buf[4096] = {};
+    // A peer that takes the data acknowledges the FIN at once: close returns quickly.
+    {
+        fd_pair p = make_tcp_pair(AF_INET, SOCK_NONBLOCK);
+        REQUIRE(p.a.valid());
+        CHECK_EQ(send(p.a, buf, 1000, 0), 1000);
+        linger lg{1, 5};
+        CHECK_EQ(setsockopt(p.a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+        double t0 = now_ms();
+        CHECK_EQ(p.a.close(), 0);
+        CHECK(now_ms() - t0 < 1000);
+        CHECK_EQ(recv_exact(p.b, buf, 1000), 1000);
+        CHECK_EVENTS(await_events(p.b, EPOLLIN | EPOLLRDHUP, EPOLLRDHUP), EPOLLIN | EPOLLRDHUP);
+        CHECK_EQ(recv(p.b, buf, 1, 0), 0);
+    }
+    // A peer that reads nothing, with its small window full and our send buffer too: the FIN
+    // cannot go, and close returns when the second of lingering is up.
+    {
+        uint16_t port = 0;
+        ufd l(CHECK_OK(tcp_listener(AF_INET, 4, &port)));
+        int small = 4096;
+        CHECK_EQ(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+        ufd a(CHECK_OK(tcp_connect_to(AF_INET, port, SOCK_NONBLOCK)));
+        CHECK_EQ(setsockopt(a, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+        ufd s(CHECK_OK(tcp_accept(l, SOCK_NONBLOCK)));
+        size_t queued = 0;
+        for (int round = 0; round < 4; ++round) {  // until both buffers stay full
+            for (int i = 0; i < 10000; ++i) {
+                ssize_t n = send(a, buf, sizeof buf, 0);
+                if (n <= 0) {
+                    CHECK_EQ(errno, EAGAIN);
+                    break;
+                }
+                queued += static_cast<size_t>(n);
+            }
+            usleep(50000);
+        }
+        CHECK(queued > 0);
+        linger lg{1, 1};
+        CHECK_EQ(setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+        double t0 = now_ms();
+        CHECK_EQ(a.close(), 0);
+        double took = now_ms() - t0;
+        CHECK(took >= 900);
+        CHECK(took < 3000);
+    }
+}

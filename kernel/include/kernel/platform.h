@@ -28,6 +28,8 @@ WaitStatus futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t d
 void futex_wake(std::atomic<uint32_t>& word, int count);
 
 void cpu_relax();
+// The application is exiting (Linux's PF_EXITING): its closing sockets do not linger.
+bool process_exiting();
 // How many cpu_relax() rounds a contended Mutex spins before it sleeps: 0 where its holder
 // cannot be running meanwhile (one CPU).
 int mutex_spins();

@@ -21,6 +21,7 @@
 #include "sched/scheduler.h"
 #include "signal/signal.h"
 #include "syscall/syscall.h"
+#include "user/user_mode.h"
 
 namespace pollux::platform {
 
@@ -42,6 +43,7 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 }
 
 void cpu_relax() { cpu::pause(); }
+bool process_exiting() { return user::exiting(); }
 // One CPU: while this thread polls, no other could be producing what it waits for.
 int mutex_spins() { return 0; }  // one CPU: a held mutex's holder is not running
 uint64_t park_spin_ns() { return 0; }

@@ -137,6 +137,7 @@ void close_files() {
 }  // namespace
 
 bool leaving(const sched::Thread* t) { return exiting_thread != nullptr && t->user && t != exiting_thread; }
+bool exiting() { return exiting_thread != nullptr; }
 
 void exit_application(int status) {
     // Where the exit comes with interrupts masked (a signal's default action, taken inside the

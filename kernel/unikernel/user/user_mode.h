@@ -30,6 +30,8 @@ sched::Thread* create_thread(const InterruptFrame& frame, uint64_t fs_base, uint
 // True for an application thread that must leave on its way back to user mode because another
 // one is ending the application.
 bool leaving(const sched::Thread* t);
+// An exit has begun (Linux's PF_EXITING): the files it closes do not linger.
+bool exiting();
 // One thread leaves (exit(2)): clears and wakes *clear_child_tid; the last one ends the app.
 [[noreturn]] void exit_thread(int status);
 
