@@ -44,8 +44,8 @@ void futex_wake(std::atomic<uint32_t>& word, int count) {
 
 void cpu_relax() { cpu::pause(); }
 bool process_exiting() { return user::exiting(); }
-// One CPU: while this thread polls, no other could be producing what it waits for.
 int mutex_spins() { return 0; }  // one CPU: a held mutex's holder is not running
+// One CPU: while this thread polls, no other could be producing what it waits for.
 uint64_t park_spin_ns() { return 0; }
 void set_park_spin_ns(uint64_t) {}
 bool park_spin_adaptive() { return false; }
