@@ -3,6 +3,7 @@
 // a call with several faults fails with the errno Linux picks.
 #include <linux/errno.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -180,8 +181,8 @@ long sys_close_range(unsigned int first, unsigned int last, unsigned int flags) 
     if (flags & ~(kUnshare | kCloexec)) return -EINVAL;
     if (first > last) return -EINVAL;
     FdTable& table = FdTable::instance();
-    unsigned int end = unsigned(table.capacity()) - 1 < last ? unsigned(table.capacity()) - 1 : last;
-    for (unsigned int fd = first; fd <= end && fd < unsigned(table.capacity()); ++fd) {
+    unsigned int end = std::min(last, unsigned(table.capacity()) - 1);
+    for (unsigned int fd = first; fd <= end; ++fd) {
         if (!table.owns(int(fd))) continue;
         // Either fails only when another thread closed fd meanwhile: nothing left to do for it.
         if (flags & kCloexec) {

@@ -362,8 +362,6 @@ int socketpair_check(int domain, int type, int protocol) {
     return ours ? 0 : ESOCKTNOSUPPORT;
 }
 
-
-
 // Creates the pair and installs it at the two reserved numbers; on failure releases what it
 // did not install.
 long install_pair(int fd1, int fd2, int type, int flags) {

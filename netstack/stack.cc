@@ -196,11 +196,14 @@ bool stack_busy_poll(unsigned napi_id, int budget) {
     return true;
 }
 
+bool tcp_fin_unacked(const tcp_pcb& pcb) {
+    return pcb.state == FIN_WAIT_1 || pcb.state == CLOSING || pcb.state == LAST_ACK;
+}
+
 int tcp_fins_in_flight() {
     StackGuard guard;
     int n = 0;
-    for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next)
-        n += p->state == FIN_WAIT_1 || p->state == CLOSING || p->state == LAST_ACK;
+    for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) n += tcp_fin_unacked(*p);
     return n;
 }
 

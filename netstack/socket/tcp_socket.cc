@@ -525,11 +525,10 @@ struct Tuple {
     u16_t local_port, remote_port;
 };
 
-// sk_stream_closing(): our FIN is not acknowledged yet.
 bool fin_unacked(const Tuple& t) {
     StackGuard guard;
     const tcp_pcb* pcb = tcp_index_find(&t.local_ip, t.local_port, &t.remote_ip, t.remote_port);
-    return pcb != nullptr && (pcb->state == FIN_WAIT_1 || pcb->state == CLOSING || pcb->state == LAST_ACK);
+    return pcb != nullptr && tcp_fin_unacked(*pcb);
 }
 
 // sk_stream_wait_close(): until the FIN is acknowledged, the time is up or a signal comes. No

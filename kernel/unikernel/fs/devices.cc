@@ -14,7 +14,6 @@ namespace {
 // Documentation/admin-guide/devices.txt: the memory devices are major 1.
 constexpr uint32_t kMemMajor = 1;
 constexpr uint32_t kNull = 3, kZero = 5, kRandom = 8, kUrandom = 9;
-constexpr uint32_t kDevDev = 5;  // st_dev of /dev's nodes: devtmpfs is a file system of its own
 
 // drivers/char/mem.c and random.c: no poll operation (epoll_ctl gives EPERM, poll() sees them
 // ready), reads of null end at once, zero and the random devices fill the buffer, every

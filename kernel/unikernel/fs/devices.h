@@ -8,6 +8,9 @@
 
 namespace pollux::fs {
 
+// st_dev of /dev's nodes: devtmpfs is a file system of its own.
+inline constexpr uint32_t kDevDev = 5;
+
 // Adds /dev and its nodes to the tree. False when out of memory.
 bool mount_dev(RamFs& fs);
 

@@ -10,6 +10,7 @@
 #include <linux/errno.h>
 #include <linux/sched.h>
 
+#include "eventpoll/linux_abi.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
 #include "signal/internal.h"
@@ -23,7 +24,6 @@ namespace {
 constexpr int PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 constexpr int kMinNice = -20, kMaxNice = 19;
 constexpr int kMaxRtPrio = 100;            // MAX_RT_PRIO
-constexpr uint64_t kSliceNs = 10'000'000;  // the scheduler's time slice (sched/)
 constexpr int kSchedDeadline = 6;          // SCHED_DEADLINE
 constexpr int kResetOnFork = SCHED_RESET_ON_FORK;
 
@@ -172,11 +172,9 @@ int64_t sys_sched_rr_get_interval(const Args& a) {
         sched::IrqGuard guard;
         sched::Thread* t = task_of(pid);
         if (t == nullptr) return -ESRCH;
-        slice = t->policy == SCHED_FIFO ? 0 : kSliceNs;
+        slice = t->policy == SCHED_FIFO ? 0 : sched::kTimeSliceNs;
     }
-    struct {
-        int64_t sec, nsec;
-    } ts{int64_t(slice / 1'000'000'000), int64_t(slice % 1'000'000'000)};
+    abi::Timespec ts{int64_t(slice / 1'000'000'000), int64_t(slice % 1'000'000'000)};
     return user::put(a.a1, ts) ? 0 : -EFAULT;
 }
 

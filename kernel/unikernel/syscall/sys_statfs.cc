@@ -10,9 +10,11 @@
 #include <cstring>
 
 #include "eventpoll/fd_table.h"
+#include "fs/devices.h"
 #include "fs/node_file.h"
 #include "fs/root_fs.h"
 #include "fs/vfs.h"
+#include "mm/direct_map.h"
 #include "syscall/syscall.h"
 #include "syscall/user_path.h"
 #include "user/user_access.h"
@@ -30,11 +32,10 @@ struct StatFs {
 };
 static_assert(sizeof(StatFs) == 120);
 
-constexpr int64_t kPage = 4096;
+constexpr int64_t kPage = int64_t(mm::kPageSize);
 constexpr int64_t kNameMax = 255;
 // ST_* of statfs's f_flags (include/linux/statfs.h): what each mount's options give.
 constexpr int64_t kStNoSuid = 0x2, kStNoDev = 0x4, kStNoExec = 0x8, kStValid = 0x20, kStRelatime = 0x1000;
-constexpr uint32_t kDevDev = 5;  // st_dev of /dev's nodes (fs/devices.cc)
 
 StatFs pseudo(int64_t magic, int64_t flags) {
     StatFs s{};
@@ -46,6 +47,8 @@ StatFs pseudo(int64_t magic, int64_t flags) {
 }
 
 // The tree's node on device dev.
+using fs::kDevDev;
+
 StatFs of_tree(uint32_t dev) {
     if (dev == fs::kProcDev) return pseudo(PROC_SUPER_MAGIC, kStNoSuid | kStNoDev | kStNoExec | kStRelatime);
     if (dev == kDevDev) return pseudo(TMPFS_MAGIC, kStNoSuid | kStRelatime);

@@ -6,13 +6,13 @@
 #include "arch/x86_64/gdt.h"
 #include "boot/power.h"
 #include "console/printk.h"
+#include "eventpoll/sys.h"
 #include "mm/page_table.h"
 #include "panic/symbols.h"
 #include "sched/futex.h"
 #include "sched/irq_guard.h"
 #include "sched/scheduler.h"
 #include "signal/signal.h"
-#include "eventpoll/fd_table.h"
 #include "net/net_stats.h"
 #include "netstack/stack.h"
 #include "platform/clock.h"
@@ -126,9 +126,7 @@ bool interrupts_on() {
 // RST for unread data). Linux's stack then goes on without the process; this machine powers
 // off instead, so it waits, a bounded time, for the peers to acknowledge.
 void close_files() {
-    FdTable& table = FdTable::instance();
-    for (int fd = 0; fd < table.capacity(); ++fd)
-        if (table.owns(fd)) (void)table.close(fd);
+    (void)pollux::sys_close_range(0, ~0u, 0);
     uint64_t deadline = clock::monotonic_ns() + kLingerNs;
     while (net::tcp_fins_in_flight() > 0 && clock::monotonic_ns() < deadline)
         sched::sleep_until(clock::monotonic_ns() + 1'000'000);

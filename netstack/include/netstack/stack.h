@@ -13,6 +13,8 @@
 #include "kernel/annotations.h"
 #include "kernel/mutex.h"
 
+struct tcp_pcb;  // lwIP's
+
 namespace pollux::net {
 
 extern Mutex stack_lock;
@@ -54,8 +56,11 @@ StackCounters stack_counters();
 // it is idle (not owned by the net-rx runner). Returns true if it polled.
 bool stack_busy_poll(unsigned napi_id, int budget);
 
-// TCP connections whose FIN the peer has not acknowledged yet (FIN_WAIT_1, CLOSING, LAST_ACK):
-// what a machine about to power off waits for, so that its peers see the close.
+// Linux's sk_stream_closing(): the connection sent its FIN and the peer has not acknowledged it
+// yet (FIN_WAIT_1, CLOSING, LAST_ACK).
+bool tcp_fin_unacked(const tcp_pcb& pcb);
+// How many connections are so: what a machine about to power off waits for, so that its peers
+// see the close.
 int tcp_fins_in_flight();
 
 }  // namespace pollux::net
